@@ -1,0 +1,13 @@
+"""clearance.engine: load -> match -> resolve -> report.
+
+- `load`: rule-pack folders (YAML) -> pydantic models (`model`), with named code lists.
+- `compile` + `match`: measures -> durable-rules rulesets; lines -> facts; which rules each line matches.
+- `resolve`: stacking, Decimal duties, conditions, declared-vs-computed, verdict.
+- `formats`: table, json, jsonl and csv writers of the results.
+"""
+
+from .check import Checker
+from .load import BUNDLED_RULES, Pack, PackError, load_pack, load_rules
+from .result import Result
+
+__all__ = ["BUNDLED_RULES", "Checker", "Pack", "PackError", "Result", "load_pack", "load_rules"]

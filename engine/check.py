@@ -1,0 +1,161 @@
+"""The pipeline: load -> match -> resolve -> report, over a stream of input records.
+
+`Checker` holds the packs of one run and, per destination, the compiled rules and their matcher. Lines
+are checked in chunks: each chunk is parsed, turned into facts, matched by durable-rules in one session,
+then resolved line by line. Every record yields exactly one `Result`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator
+from decimal import Decimal
+from itertools import islice
+
+from .compile import CompiledPack, compile_pack
+from .line import COLUMNS, InputProblem, Line, normalise_keys, parse_line
+from .load import Pack
+from .match import Matcher
+from .readers import PROBLEM, InputFileError, read_records
+from .resolve import resolve
+from .result import Reason, Result
+
+CHUNK = 2000
+
+
+class Checker:
+    def __init__(
+        self, packs: dict[str, Pack], law_as_of: dt.date | None = None, default_destination: str | None = None
+    ) -> None:
+        self.packs = packs
+        self.law_as_of = law_as_of or dt.date.today()
+        self.default_destination = default_destination
+        self._engines: dict[str, tuple[CompiledPack, Matcher]] = {}
+
+    def engine(self, destination: str) -> tuple[CompiledPack, Matcher] | None:
+        if destination not in self.packs:
+            return None
+        if destination not in self._engines:
+            compiled = compile_pack(self.packs[destination], self.law_as_of)
+            self._engines[destination] = (compiled, Matcher(compiled))
+        return self._engines[destination]
+
+    def check(self, records: Iterable[dict], start_row: int = 1) -> Iterator[Result]:
+        """One result per record, in input order. Rows are numbered from `start_row`."""
+        it = iter(records)
+        row = start_row
+        while chunk := list(islice(it, CHUNK)):
+            yield from self.check_chunk(chunk, row)
+            row += len(chunk)
+
+    def check_chunk(self, records: list[dict], first_row: int) -> list[Result]:
+        """A pure unit of work: the same chunk and packs always give the same results."""
+        results: dict[int, Result] = {}
+        lines: dict[str, list[Line]] = {}
+        for offset, raw in enumerate(records):
+            row = first_row + offset
+            parsed = self._parse(row, raw)
+            if isinstance(parsed, Line):
+                if self.engine(parsed.destination) is None:
+                    results[row] = self.rejected(
+                        row,
+                        raw,
+                        [
+                            InputProblem(
+                                column="destination",
+                                message=f"no rule pack for destination {parsed.destination}",
+                            )
+                        ],
+                    )
+                else:
+                    lines.setdefault(parsed.destination, []).append(parsed)
+            else:
+                results[row] = self.rejected(row, raw, parsed)
+        for destination, group in lines.items():
+            compiled, matcher = self.engine(destination)  # type: ignore[misc]
+            matches = matcher.match([compiled.fact(line) for line in group])
+            for line, refs in zip(group, matches, strict=True):
+                if isinstance(refs, Exception):
+                    results[line.row] = self.rejected(
+                        line.row,
+                        {},
+                        [InputProblem(column="*", message=f"rule engine error on this line: {refs}")],
+                        line,
+                    )
+                else:
+                    results[line.row] = resolve(compiled, line, refs)
+        out = []
+        for offset, raw in enumerate(records):
+            res = results[first_row + offset]
+            extra = {k: v for k, v in normalise_keys(raw).items() if k not in COLUMNS and k != PROBLEM}
+            out.append(res.model_copy(update={"extra": extra}) if extra else res)
+        return out
+
+    def _parse(self, row: int, raw: dict) -> Line | list[InputProblem]:
+        if PROBLEM in raw:
+            return [InputProblem(column="row", message=str(raw[PROBLEM]))]
+        try:
+            return parse_line(row, raw, self.default_destination)
+        except Exception as exc:  # a parser bug must still give this line an answer
+            return [InputProblem(column="row", message=f"cannot read this line: {exc}")]
+
+    def rejected(self, row: int, raw: dict, problems: list[InputProblem], line: Line | None = None) -> Result:
+        """The `reject` result of a line that could not be checked, naming each bad column."""
+        cols = normalise_keys(raw) if raw else {}
+        destination = (
+            line.destination if line else ((cols.get("destination") or self.default_destination or "US").upper())
+        )
+        pack = self.packs.get(destination)
+        return _rejected(row, cols, problems, line, destination, pack.header.currency if pack else "")
+
+
+def _rejected(
+    row: int,
+    cols: dict[str, str],
+    problems: list[InputProblem],
+    line: Line | None,
+    destination: str,
+    currency: str,
+) -> Result:
+    return Result(
+        row=row,
+        entry_number=line.entry_number if line else (cols.get("entry_number") or None),
+        line_number=line.line_number if line else (cols.get("line_number") or None),
+        destination=destination,
+        hts_code=line.hts_code if line else (cols.get("hts_code") or None),
+        origin=line.origin if line else (cols.get("origin") or None),
+        entry_date=line.entry_date.isoformat() if line else (cols.get("entry_date") or None),
+        verdict="reject",
+        total_duty=Decimal("0"),
+        currency=currency,
+        reasons=[
+            Reason(severity="error", rule=f"input.{p.column}", message=f"{p.column}: {p.message}") for p in problems
+        ],
+    )
+
+
+def check_files(paths: Iterable[str], checker: Checker, fmt: str | None = None) -> Iterator[Result]:
+    """Results of every line of every file, in order; rows are numbered within each file.
+    Every path is checked to be a readable file now, before any line is read."""
+    paths = list(paths)
+    for path in paths:
+        _readable(path)
+    return _results(paths, checker, fmt)
+
+
+def _results(paths: list[str], checker: Checker, fmt: str | None) -> Iterator[Result]:
+    for path in paths:
+        for result in checker.check(read_records(path, fmt)):
+            yield result.model_copy(update={"file": path})
+
+
+def _readable(path: str) -> None:
+    if path == "-":
+        return
+    import os
+
+    if os.path.isdir(path):
+        raise InputFileError(f"{path}: is a directory, not an entry file")
+    if not os.path.exists(path):
+        raise InputFileError(f"{path}: no such file")
+    if not os.access(path, os.R_OK):
+        raise InputFileError(f"{path}: permission denied")

@@ -1,0 +1,234 @@
+"""Compile a pack into durable-rules conditions, and lines into facts that those conditions match.
+
+Each measure becomes one rule (`scope`, dates, in-transit window); each condition becomes one rule that
+fires when the condition is *unmet*; each precedence order becomes one rule on its date window. Large
+code lists, areas, documents and attributes become small fact fields (`l3: 1`, `doc2: 1`) so that no
+rule needs a thousand-way `$or`. Dates are integers (YYYYMMDD) and content shares are integer basis
+points, so durable-rules never compares floats."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import ROUND_FLOOR, Decimal
+
+from .line import Line
+from .load import Pack
+from .model import SHARE_FIELDS, Condition, Measure, Scope
+
+Cond = dict
+
+
+def day(d: dt.date) -> int:
+    return d.year * 10000 + d.month * 100 + d.day
+
+
+def basis_points(text: str) -> int:
+    return int(Decimal(text.rstrip("%")) * 100)
+
+
+@dataclass(frozen=True)
+class RuleRef:
+    """What a compiled rule stands for: a measure applying, a condition unmet, a precedence in force."""
+
+    kind: str  # "measure" | "condition" | "precedence"
+    target: str  # measure id or precedence id
+    condition: str | None = None
+
+
+@dataclass
+class Vocabulary:
+    """Names used by a pack, each given a short, collision-free fact field."""
+
+    prefix: str
+    names: dict[str, str] = field(default_factory=dict)
+
+    def key(self, name: str) -> str:
+        if name not in self.names:
+            self.names[name] = f"{self.prefix}{len(self.names)}"
+        return self.names[name]
+
+
+@dataclass
+class CompiledPack:
+    pack: Pack
+    law_as_of: dt.date
+    rules: dict[str, tuple[RuleRef, Cond]]
+    lists: Vocabulary
+    areas: Vocabulary
+    documents: Vocabulary
+    attributes: Vocabulary
+    spi: Vocabulary
+    measures: tuple[Measure, ...]
+
+    def fact(self, line: Line) -> dict:
+        """The line as a flat fact: only fields this pack's rules can test, all ints or strings."""
+        code = line.hts_code
+        f: dict = {"t": "line", "o": line.origin, "d": day(line.entry_date)}
+        for n in range(2, len(code) + 1):
+            f[f"h{n}"] = code[:n]
+        if line.loaded_date is not None:
+            f["ld"] = day(line.loaded_date)
+        if line.transport_mode:
+            f["mode"] = line.transport_mode
+        for name, key in self.lists.names.items():
+            if _in_list(code, self.pack.lists[name].prefixes):
+                f[key] = 1
+        for name, key in self.areas.names.items():
+            if line.origin in self.pack.header.areas[name]:
+                f[key] = 1
+        for name, key in self.documents.names.items():
+            if name in line.documents:
+                f[key] = 1
+        for name, key in self.spi.names.items():
+            if name in line.spi:
+                f[key] = 1
+        for name, key in self.attributes.names.items():
+            if name in line.attributes:
+                f[key] = line.attributes[name]
+        for name in SHARE_FIELDS:
+            part = getattr(line, name)
+            if part is not None:
+                f[f"has_{name}"] = 1
+                if line.value > 0:
+                    share = (part * 10000 / line.value).to_integral_value(rounding=ROUND_FLOOR)
+                    f[f"sh_{name}"] = int(share)
+        for name in ("quantity", "mfn_rate"):
+            if getattr(line, name) is not None:
+                f[f"has_{name}"] = 1
+        return f
+
+
+def _in_list(code: str, prefixes: frozenset[str]) -> bool:
+    return any(code[:n] in prefixes for n in range(2, len(code) + 1))
+
+
+def _any(conds: list[Cond]) -> Cond | None:
+    if not conds:
+        return None
+    return conds[0] if len(conds) == 1 else {"$or": conds}
+
+
+def _all(conds: list[Cond | None]) -> Cond:
+    real = [c for c in conds if c is not None]
+    return real[0] if len(real) == 1 else {"$and": real}
+
+
+class _Compiler:
+    def __init__(self, pack: Pack) -> None:
+        self.pack = pack
+        self.lists = Vocabulary("l")
+        self.areas = Vocabulary("ar")
+        self.documents = Vocabulary("doc")
+        self.attributes = Vocabulary("a")
+        self.spi = Vocabulary("spi")
+
+    def origin_is(self, origin: str) -> Cond:
+        if origin.startswith("area:"):
+            return {self.areas.key(origin[5:]): 1}
+        return {"o": origin}
+
+    def origin_not(self, origin: str) -> Cond:
+        if origin.startswith("area:"):
+            return {"$nex": {self.areas.key(origin[5:]): 1}}
+        return {"$neq": {"o": origin}}
+
+    def scope(self, scope: Scope) -> list[Cond | None]:
+        out: list[Cond | None] = []
+        if "*" not in scope.origins:
+            out.append(_any([self.origin_is(o) for o in scope.origins]))
+        out += [self.origin_not(o) for o in scope.exclude_origins]
+        if scope.codes is not None:
+            c = scope.codes
+            out.append(_any([{f"h{len(p)}": p} for p in c.prefixes] + [{self.lists.key(n): 1} for n in c.lists]))
+            out += [{"$neq": {f"h{len(p)}": p}} for p in c.exclude_prefixes]
+            out += [{"$nex": {self.lists.key(n): 1}} for n in c.exclude_lists]
+        out.append(_any([{"mode": m} for m in scope.modes]))
+        out.append(_any([{self.spi.key(s.upper()): 1} for s in scope.spi]))
+        out += [{"$nex": {self.spi.key(s.upper()): 1}} for s in scope.exclude_spi]
+        for name, values in scope.attributes.items():
+            out.append(self.attribute_in(name, values))
+        for name, values in scope.exclude_attributes.items():
+            key = self.attributes.key(name.lower())
+            out += [{"$neq": {key: v}} for v in values]
+        for test in scope.shares:
+            out.append({f"has_{test.field}": 1})
+            if test.gte is not None:
+                out.append({"$gte": {f"sh_{test.field}": basis_points(test.gte)}})
+            if test.lt is not None:
+                out.append({"$lt": {f"sh_{test.field}": basis_points(test.lt)}})
+        out += [self.has(f) for f in scope.requires_fields]
+        return out
+
+    def has(self, name: str) -> Cond:
+        return {"$ex": {"ld": 1}} if name == "loaded_date" else {f"has_{name}": 1}
+
+    def attribute_in(self, name: str, values: list[str]) -> Cond | None:
+        key = self.attributes.key(name.lower())
+        if "*" in values:
+            return {"$ex": {key: 1}}
+        return _any([{key: v} for v in values])
+
+    def window(self, start: dt.date | None, until: dt.date | None) -> list[Cond | None]:
+        return [
+            {"$gte": {"d": day(start)}} if start else None,
+            {"$lt": {"d": day(until)}} if until else None,
+        ]
+
+    def measure(self, m: Measure) -> Cond:
+        conds = self.scope(m.scope) + self.window(m.dates.from_, m.dates.until)
+        t = m.dates.in_transit
+        if t is not None:
+            conds.append({"$lt": {"ld": day(t.loaded_before)}})
+            if t.loaded_from:
+                conds.append({"$gte": {"ld": day(t.loaded_from)}})
+            conds.append(_any([{"mode": mode} for mode in t.modes]))
+        return _all(conds)
+
+    def unmet(self, m: Measure, cond: Condition) -> Cond:
+        """Fires when no alternative document is valid, or an attribute test fails."""
+        failures: list[Cond] = []
+        no_document: list[Cond | None] = []
+        for alt in cond.alternatives():
+            invalid: list[Cond] = [{"$nex": {self.documents.key(alt.document.upper()): 1}}]
+            if alt.from_:
+                invalid.append({"$lt": {"d": day(alt.from_)}})
+            if alt.until:
+                invalid.append({"$gte": {"d": day(alt.until)}})
+            if alt.origins:
+                invalid.append(_all([self.origin_not(o) for o in alt.origins]))
+            no_document.append(_any(invalid))
+        if cond.documents:
+            failures.append(_all(no_document))
+        for name, values in cond.attributes.items():
+            key = self.attributes.key(name.lower())
+            failures.append(_any([{"$nex": {key: 1}}, _all([{"$neq": {key: v}} for v in values])]))  # type: ignore[list-item]
+        return _all([self.measure(m), _any(failures)])
+
+
+def compile_pack(pack: Pack, law_as_of: dt.date) -> CompiledPack:
+    """Rules for the measures known on `law_as_of` (published on or before it)."""
+    comp = _Compiler(pack)
+    for name in pack.header.documents:  # fixed field order: documents first, as declared
+        comp.documents.key(name.upper())
+    known = tuple(m for m in pack.measures if m.dates.published is None or m.dates.published <= law_as_of)
+    rules: dict[str, tuple[RuleRef, Cond]] = {}
+    for m in known:
+        rules[f"r{len(rules)}"] = (RuleRef("measure", m.id), comp.measure(m))
+        for cond in m.conditions:
+            rules[f"r{len(rules)}"] = (RuleRef("condition", m.id, cond.id), comp.unmet(m, cond))
+    for p in pack.header.precedence:
+        if p.dates.published is None or p.dates.published <= law_as_of:
+            cond = _all([*comp.window(p.dates.from_, p.dates.until), {"t": "line"}])
+            rules[f"r{len(rules)}"] = (RuleRef("precedence", p.id), cond)
+    return CompiledPack(
+        pack=pack,
+        law_as_of=law_as_of,
+        rules=rules,
+        lists=comp.lists,
+        areas=comp.areas,
+        documents=comp.documents,
+        attributes=comp.attributes,
+        spi=comp.spi,
+        measures=known,
+    )

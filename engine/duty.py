@@ -1,0 +1,210 @@
+"""Duty expressions: parse the text of a rate ("15%", "$0.50/kg + 4.8%", "341 JPY/kg", "all-in 15%")
+and compute duty amounts with Decimal arithmetic. Floats never touch money here."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Literal
+
+HUNDRED = Decimal(100)
+ZERO = Decimal(0)
+
+
+class DutyExpressionError(ValueError):
+    """The text is not a duty expression this parser understands."""
+
+
+# unit spelling -> (canonical unit, factor to the canonical unit)
+UNITS: dict[str, tuple[str, Decimal]] = {
+    "kg": ("kg", Decimal(1)),
+    "kgs": ("kg", Decimal(1)),
+    "g": ("kg", Decimal("0.001")),
+    "gram": ("kg", Decimal("0.001")),
+    "t": ("kg", Decimal(1000)),
+    "ton": ("kg", Decimal(1000)),
+    "tonne": ("kg", Decimal(1000)),
+    "l": ("l", Decimal(1)),
+    "liter": ("l", Decimal(1)),
+    "litre": ("l", Decimal(1)),
+    "no": ("no", Decimal(1)),
+    "no.": ("no", Decimal(1)),
+    "pcs": ("no", Decimal(1)),
+    "pc": ("no", Decimal(1)),
+    "each": ("no", Decimal(1)),
+    "unit": ("no", Decimal(1)),
+    "units": ("no", Decimal(1)),
+    "u": ("no", Decimal(1)),
+    "doz": ("no", Decimal(12)),
+    "doz.": ("no", Decimal(12)),
+    "dozen": ("no", Decimal(12)),
+    "pair": ("pair", Decimal(1)),
+    "pairs": ("pair", Decimal(1)),
+    "prs": ("pair", Decimal(1)),
+    "prs.": ("pair", Decimal(1)),
+    "m": ("m", Decimal(1)),
+    "m2": ("m2", Decimal(1)),
+    "m3": ("m3", Decimal(1)),
+}
+
+# currency sign or code -> (ISO code, factor to one unit of that currency)
+CURRENCY_SIGNS: dict[str, tuple[str, Decimal]] = {
+    "$": ("USD", Decimal(1)),
+    "usd": ("USD", Decimal(1)),
+    "¢": ("USD", Decimal("0.01")),
+    "c": ("USD", Decimal("0.01")),
+    "cents": ("USD", Decimal("0.01")),
+    "¥": ("JPY", Decimal(1)),
+    "jpy": ("JPY", Decimal(1)),
+    "yen": ("JPY", Decimal(1)),
+    "eur": ("EUR", Decimal(1)),
+    "€": ("EUR", Decimal(1)),
+}
+
+_NUMBER = r"\d+(?:\.\d+)?|\.\d+"
+_PERCENT = re.compile(rf"^({_NUMBER})\s*%?$")
+_PREFIX_MONEY = re.compile(rf"^([$¥€])\s*({_NUMBER})\s*/\s*(\S+)$")
+_SUFFIX_MONEY = re.compile(rf"^({_NUMBER})\s*(¢|c|cents|usd|jpy|yen|eur)\s*/\s*(\S+)$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Specific:
+    """A specific duty: `amount` of `currency` per `unit` (canonical unit, factor applied)."""
+
+    amount: Decimal
+    currency: str
+    unit: str
+
+    def __str__(self) -> str:
+        return f"{self.amount.normalize():f} {self.currency}/{self.unit}"
+
+
+@dataclass(frozen=True)
+class DutyExpression:
+    """A parsed rate. `kind` is `plain` (ad valorem and/or specific parts), `mfn` (the line's own
+    column-1 rate) or `all_in` (top up to `ad_valorem` including the MFN duty)."""
+
+    text: str
+    kind: Literal["plain", "mfn", "all_in"] = "plain"
+    ad_valorem: Decimal = ZERO  # a fraction: 15% -> 0.15
+    specific: tuple[Specific, ...] = ()
+
+    @property
+    def is_ad_valorem_only(self) -> bool:
+        return self.kind == "plain" and not self.specific
+
+    def needs_quantity(self) -> bool:
+        return bool(self.specific)
+
+    def describe(self) -> str:
+        if self.kind == "mfn":
+            return "MFN"
+        if self.text.lower() == "free":
+            return "Free"
+        parts = []
+        if self.ad_valorem or not self.specific:
+            parts.append(f"{percent(self.ad_valorem)}%")
+        parts.extend(str(s) for s in self.specific)
+        text = " + ".join(parts)
+        return f"all-in {text}" if self.kind == "all_in" else text
+
+
+def percent(fraction: Decimal) -> str:
+    """0.025 -> '2.5' (no exponent, no trailing zeros)."""
+    text = f"{(fraction * HUNDRED).normalize():f}"
+    return text
+
+
+def _decimal(text: str) -> Decimal:
+    try:
+        return Decimal(text)
+    except InvalidOperation as exc:  # pragma: no cover - regexes admit only digits
+        raise DutyExpressionError(f"not a number: {text!r}") from exc
+
+
+def _unit(text: str) -> tuple[str, Decimal]:
+    key = text.strip().lower()
+    if key not in UNITS:
+        raise DutyExpressionError(f"unknown unit {text!r}")
+    return UNITS[key]
+
+
+def _component(text: str, bare_number_is_percent: bool) -> tuple[Decimal, Specific | None]:
+    text = text.strip()
+    m = _PERCENT.match(text)
+    if m and (text.endswith("%") or bare_number_is_percent):
+        return _decimal(m.group(1)) / HUNDRED, None
+    m = _PREFIX_MONEY.match(text)
+    if m:
+        sign, number, unit_text = m.groups()
+        code, factor = CURRENCY_SIGNS[sign]
+    else:
+        m = _SUFFIX_MONEY.match(text)
+        if not m:
+            raise DutyExpressionError(f"cannot read duty component {text!r}")
+        number, sign, unit_text = m.groups()
+        code, factor = CURRENCY_SIGNS[sign.lower()]
+    unit, unit_factor = _unit(unit_text)
+    per_canonical = _decimal(number) * factor / unit_factor
+    return ZERO, Specific(per_canonical, code, unit)
+
+
+def parse_duty_expression(text: str, *, allow_special: bool = True) -> DutyExpression:
+    """Parse a rate. `allow_special` admits `mfn` and `all-in N%` (rule packs); the line's own
+    `mfn_rate` column is parsed with it off. A bare number is read as a percentage."""
+    if not isinstance(text, str):
+        raise DutyExpressionError(f"a rate must be text, got {type(text).__name__}")
+    raw = " ".join(text.split())
+    low = raw.lower()
+    if not raw:
+        raise DutyExpressionError("empty rate")
+    if low == "free":
+        return DutyExpression(text=raw)
+    if allow_special and low == "mfn":
+        return DutyExpression(text=raw, kind="mfn")
+    kind: Literal["plain", "all_in"] = "plain"
+    body = raw
+    if allow_special and low.startswith("all-in "):
+        kind, body = "all_in", raw[len("all-in ") :]
+    ad_valorem = ZERO
+    specific: list[Specific] = []
+    for part in body.split("+"):
+        av, spec = _component(part, bare_number_is_percent=True)
+        ad_valorem += av
+        if spec is not None:
+            specific.append(spec)
+    if kind == "all_in" and specific:
+        raise DutyExpressionError("an all-in rate must be a percentage")
+    return DutyExpression(text=raw, kind=kind, ad_valorem=ad_valorem, specific=tuple(specific))
+
+
+class QuantityError(ValueError):
+    """A specific duty cannot be computed from the line's quantity."""
+
+
+def specific_amount(spec: Specific, quantity: Decimal | None, unit: str | None, currency: str) -> Decimal:
+    """Duty for one specific component, in `currency` (which must be the component's own)."""
+    if spec.currency != currency:
+        raise QuantityError(f"rate is in {spec.currency} but duties are computed in {currency}")
+    if quantity is None or unit is None:
+        raise QuantityError(f"a quantity in {spec.unit} is needed for {spec}")
+    canonical, factor = _unit(unit) if unit.lower() in UNITS else (unit.lower(), Decimal(1))
+    if canonical != spec.unit:
+        raise QuantityError(f"quantity is in {unit} but the rate is per {spec.unit}")
+    return spec.amount * quantity * factor
+
+
+def plain_amount(
+    expr: DutyExpression, basis: Decimal, quantity: Decimal | None, unit: str | None, currency: str
+) -> Decimal:
+    """Unrounded duty of a plain expression: ad valorem on `basis` plus each specific part."""
+    total = expr.ad_valorem * basis
+    for spec in expr.specific:
+        total += specific_amount(spec, quantity, unit, currency)
+    return total
+
+
+def round_money(amount: Decimal, minor_unit: int) -> Decimal:
+    """Round once, half-up, to the currency's minor unit (2 for cents, 0 for whole yen)."""
+    return amount.quantize(Decimal(1).scaleb(-minor_unit), rounding=ROUND_HALF_UP)

@@ -1,0 +1,20 @@
+"""A JSON array of result records, streamed (decimals as strings)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, TextIO
+
+from ..result import Result
+
+if TYPE_CHECKING:
+    from . import Summary
+
+
+def write(results: Iterable[Result], out: TextIO, summary: Summary) -> None:
+    out.write("[")
+    for i, r in enumerate(results):
+        out.write(",\n" if i else "\n")
+        out.write(json.dumps(r.record(), ensure_ascii=False))
+    out.write("\n]\n")

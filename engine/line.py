@@ -1,0 +1,236 @@
+"""One entry line: parse the raw columns of an input record into a validated `Line`, or a list of
+input problems naming the column. Column names are case-insensitive; unknown columns pass through."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal, InvalidOperation
+
+import pycountry
+from pydantic import BaseModel, ConfigDict
+
+from .duty import DutyExpression, DutyExpressionError, parse_duty_expression
+
+COLUMNS = (
+    "entry_number",
+    "line_number",
+    "destination",
+    "hts_code",
+    "origin",
+    "value",
+    "currency",
+    "quantity",
+    "unit",
+    "entry_date",
+    "loaded_date",
+    "transport_mode",
+    "mfn_rate",
+    "steel_value",
+    "aluminum_value",
+    "copper_value",
+    "us_content_value",
+    "spi",
+    "documents",
+    "attributes",
+    "declared_headings",
+    "declared_duty",
+)
+REQUIRED = ("hts_code", "origin", "value", "entry_date")
+MODES = ("vessel", "air", "truck", "rail", "mail")
+DESTINATIONS = ("US", "JP")
+CODE_DIGITS = {"US": (8, 10), "JP": (9,)}
+CONTENT_FIELDS = ("steel_value", "aluminum_value", "copper_value", "us_content_value")
+MAX_FIELD = 10_000
+_COUNTRIES = frozenset(c.alpha_2 for c in pycountry.countries)
+
+
+class InputProblem(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    column: str
+    message: str
+
+
+class Line(BaseModel):
+    """A validated entry line. Money is Decimal; codes are digits only."""
+
+    model_config = ConfigDict(frozen=True)
+
+    row: int
+    entry_number: str | None = None
+    line_number: str | None = None
+    destination: str
+    hts_code: str
+    origin: str
+    value: Decimal
+    currency: str | None = None
+    quantity: Decimal | None = None
+    unit: str | None = None
+    entry_date: dt.date
+    loaded_date: dt.date | None = None
+    transport_mode: str | None = None
+    mfn_rate: str | None = None
+    steel_value: Decimal | None = None
+    aluminum_value: Decimal | None = None
+    copper_value: Decimal | None = None
+    us_content_value: Decimal | None = None
+    spi: frozenset[str] = frozenset()
+    documents: frozenset[str] = frozenset()
+    attributes: dict[str, str] = {}
+    declared_headings: tuple[str, ...] = ()
+    declared_duty: Decimal | None = None
+
+    @property
+    def mfn(self) -> DutyExpression | None:
+        return parse_duty_expression(self.mfn_rate, allow_special=False) if self.mfn_rate else None
+
+    def content(self, field: str) -> Decimal | None:
+        return self.value if field == "value" else getattr(self, field)
+
+
+def normalise_keys(raw: dict[str, object]) -> dict[str, str]:
+    """Lower-case, trimmed column names; values as stripped text ('' for missing)."""
+    out: dict[str, str] = {}
+    for key, val in raw.items():
+        name = str(key).strip().lower().lstrip("\ufeff")
+        text = "" if val is None else str(val).strip()
+        if not out.get(name):  # the first non-empty value of a repeated column wins
+            out[name] = text
+    return out
+
+
+def _money(text: str) -> Decimal:
+    cleaned = text.replace(",", "").replace("$", "").replace("¥", "").strip()
+    try:
+        value = Decimal(cleaned)
+    except InvalidOperation as exc:
+        raise ValueError(f"{text!r} is not a number") from exc
+    if not value.is_finite():
+        raise ValueError(f"{text!r} is not a finite number")
+    if value < 0:
+        raise ValueError(f"{text!r} is negative")
+    if abs(value.as_tuple().exponent) > 6 or value.adjusted() > 15:  # type: ignore[operator]
+        raise ValueError(f"{text!r} is out of range")
+    return value
+
+
+def _date(text: str) -> dt.date:
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        raise ValueError(f"{text!r} is not a date YYYY-MM-DD")
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as exc:
+        raise ValueError(f"{text!r} is not a valid date") from exc
+
+
+def _code(text: str, destination: str) -> str:
+    digits = re.sub(r"[.\s]", "", text)
+    allowed = CODE_DIGITS[destination]
+    if not digits.isdigit() or len(digits) not in allowed:
+        want = " or ".join(str(n) for n in allowed)
+        raise ValueError(f"{text!r} is not a {destination} tariff code of {want} digits")
+    return digits
+
+
+def _country(text: str) -> str:
+    code = text.upper()
+    if code not in _COUNTRIES:
+        raise ValueError(f"{text!r} is not an ISO 3166 alpha-2 country code")
+    return code
+
+
+def _items(text: str) -> list[str]:
+    return [p.strip() for p in text.split(";") if p.strip()]
+
+
+def _attributes(text: str) -> dict[str, str]:
+    out = {}
+    for item in _items(text):
+        key, sep, val = item.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"{item!r} is not key=value")
+        out[key.strip().lower()] = val.strip()
+    return out
+
+
+def _headings(text: str) -> tuple[str, ...]:
+    out = []
+    for item in _items(text):
+        digits = re.sub(r"[.\s]", "", item)
+        if not digits.isdigit() or len(digits) not in (8, 9, 10):
+            raise ValueError(f"{item!r} is not a heading")
+        out.append(f"{digits[:4]}.{digits[4:6]}.{digits[6:8]}" + (f".{digits[8:]}" if digits[8:] else ""))
+    return tuple(out)
+
+
+def parse_line(row: int, raw: dict[str, object], default_destination: str | None = None) -> Line | list[InputProblem]:
+    """Validate one record. Returns the `Line`, or every problem found (one per column)."""
+    cols = normalise_keys(raw)
+    problems: list[InputProblem] = []
+    fields: dict[str, object] = {"row": row}
+
+    def take(column: str, parse, required: bool = False) -> None:  # type: ignore[no-untyped-def]
+        text = cols.get(column, "")
+        if len(text) > MAX_FIELD:
+            problems.append(InputProblem(column=column, message=f"longer than {MAX_FIELD} characters"))
+            return
+        if not text:
+            if required:
+                problems.append(InputProblem(column=column, message="missing (required)"))
+            return
+        try:
+            fields[column] = parse(text)
+        except ValueError as exc:
+            problems.append(InputProblem(column=column, message=str(exc)))
+
+    dest = (cols.get("destination") or default_destination or "US").upper()
+    if dest not in DESTINATIONS:
+        problems.append(InputProblem(column="destination", message=f"{dest!r} is not one of US, JP"))
+        dest = "US"
+    fields["destination"] = dest
+    for column in ("entry_number", "line_number", "unit"):
+        take(column, str)
+    take("hts_code", lambda t: _code(t, dest), required=True)
+    take("origin", _country, required=True)
+    take("value", _money, required=True)
+    take("currency", lambda t: t.upper() if re.fullmatch(r"[A-Za-z]{3}", t) else _bad(t, "a currency code"))
+    take("quantity", _money)
+    take("entry_date", _date, required=True)
+    take("loaded_date", _date)
+    take("transport_mode", lambda t: t.lower() if t.lower() in MODES else _bad(t, "one of " + ", ".join(MODES)))
+    take("mfn_rate", _rate)
+    for column in CONTENT_FIELDS:
+        take(column, _money)
+    take("spi", lambda t: frozenset(s.upper() for s in _items(t)))
+    take("documents", lambda t: frozenset(s.upper() for s in _items(t)))
+    take("attributes", _attributes)
+    take("declared_headings", _headings)
+    take("declared_duty", _money)
+    if problems:
+        return problems
+    line = Line.model_validate(fields)
+    return _check_consistency(line) or line
+
+
+def _bad(text: str, what: str) -> str:
+    raise ValueError(f"{text!r} is not {what}")
+
+
+def _rate(text: str) -> str:
+    try:
+        parse_duty_expression(text, allow_special=False)
+    except DutyExpressionError as exc:
+        raise ValueError(f"{text!r} is not a rate: {exc}") from exc
+    return text
+
+
+def _check_consistency(line: Line) -> list[InputProblem]:
+    problems = []
+    for column in CONTENT_FIELDS:
+        part = getattr(line, column)
+        if part is not None and part > line.value:
+            problems.append(InputProblem(column=column, message=f"{part} exceeds the customs value {line.value}"))
+    if line.loaded_date and line.loaded_date > line.entry_date:
+        problems.append(InputProblem(column="loaded_date", message="is after the entry date"))
+    return problems

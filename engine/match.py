@@ -1,0 +1,171 @@
+"""Match stage: the one module that talks to durable-rules, and owns its traps.
+
+- Lines are asserted as *facts* (an event would fire only one rule; a fact fires every rule it matches).
+- Every ruleset has a catch-all rule, so a line that matches no measure never raises
+  `MessageNotHandledException`; the catch-all also proves each fact was seen.
+- Each batch is asserted in its own session (`sid`) whose state is deleted afterwards, so memory stays
+  flat in long runs; identical facts in one batch are asserted once (durable-rules refuses a repeat).
+- Each `Matcher` has its own `Host` that starts no background threads (durable's default host runs
+  timers that would fire actions off the caller's thread); nothing relies on durable's global host.
+- durable-rules hangs (does not raise) past roughly 512 rule paths in one ruleset, and refuses facts
+  of more than about 250 fields: rules are split into rulesets of at most `MAX_PATHS` paths (each `$or`
+  alternative is a path) and packs whose facts could exceed `MAX_FACT_FIELDS` are refused.
+- `$or` makes a rule fire once per true alternative: matches are collected into sets.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Sequence
+
+from durable import engine as durable_engine
+
+from .compile import CompiledPack, Cond, RuleRef
+
+MAX_PATHS = 300
+MAX_FACT_FIELDS = 200
+FIXED_FACT_FIELDS = 32  # t, o, d, h2..h10, ld, mode, has_*/sh_*, id, sid
+CATCH_ALL = "catch_all"
+_instances = itertools.count()
+
+
+class MatchError(Exception):
+    """A pack cannot be compiled into durable-rules within its limits."""
+
+
+class _Host(durable_engine.Host):
+    """A durable-rules host without the background dispatch threads: actions run in the caller."""
+
+    def _run(self) -> None:  # the base class starts timer threads here
+        return None
+
+
+def paths(cond: Cond) -> int:
+    """How many rule paths durable-rules makes of a condition (`$or` alternatives multiply)."""
+    if "$or" in cond:
+        return sum(paths(c) for c in cond["$or"])
+    if "$and" in cond:
+        total = 1
+        for c in cond["$and"]:
+            total *= paths(c)
+        return total
+    return 1
+
+
+def split_rules(rules: dict[str, tuple[RuleRef, Cond]], limit: int = MAX_PATHS) -> list[list[str]]:
+    """Group rule names into chunks of at most `limit` paths (the catch-all adds one to each)."""
+    chunks: list[list[str]] = [[]]
+    used = 0
+    for name, (ref, cond) in rules.items():
+        n = paths(cond)
+        if n + 1 > limit:
+            raise MatchError(f"rule for {ref.target} expands to {n} paths (limit {limit - 1}): use a named list")
+        if used + n + 1 > limit and chunks[-1]:
+            chunks.append([])
+            used = 0
+        chunks[-1].append(name)
+        used += n
+    return chunks
+
+
+class Matcher:
+    """Which rules (measures, unmet conditions, precedence orders) each fact matches."""
+
+    def __init__(self, compiled: CompiledPack, path_limit: int = MAX_PATHS) -> None:
+        vocab = sum(
+            len(v.names)
+            for v in (compiled.lists, compiled.areas, compiled.documents, compiled.attributes, compiled.spi)
+        )
+        if vocab + FIXED_FACT_FIELDS > MAX_FACT_FIELDS:
+            raise MatchError(
+                f"pack {compiled.pack.id} needs {vocab + FIXED_FACT_FIELDS} fact fields "
+                f"(durable-rules limit {MAX_FACT_FIELDS})"
+            )
+        self.compiled = compiled
+        self._refs = {name: ref for name, (ref, _) in compiled.rules.items()}
+        self._host = _Host()
+        self._hits: set[tuple[str, int]] = set()
+        self._sessions = itertools.count()
+        self._names: list[str] = []
+        self._rules_of: dict[str, set[str]] = {}
+        instance = next(_instances)
+        definitions = {}
+        for i, chunk in enumerate(split_rules(compiled.rules, path_limit)):
+            name = f"clearance_{instance}_{i}"
+            ruleset = {rule: {"all": [{"m": compiled.rules[rule][1]}], "run": self._action(rule)} for rule in chunk}
+            catch_all = f"{CATCH_ALL}{i}"
+            ruleset[catch_all] = {"all": [{"m": {"t": "line"}}], "run": self._action(catch_all)}
+            definitions[name] = ruleset
+            self._rules_of[name] = set(ruleset)
+            self._names.append(name)
+        self._host.set_rulesets(definitions)
+
+    @property
+    def ruleset_count(self) -> int:
+        return len(self._names)
+
+    def _action(self, rule: str) -> Callable[[object], None]:
+        hits = self._hits
+
+        def record(c) -> None:  # type: ignore[no-untyped-def]
+            hits.add((rule, c.m["id"]))
+
+        return record
+
+    def match(self, facts: Sequence[dict]) -> list[frozenset[RuleRef] | Exception]:
+        """Matched rules per fact, in order. A fact that breaks the engine gets its exception, and the
+        rest of the batch is still matched."""
+        unique: dict[tuple, int] = {}
+        order: list[int] = []
+        for f in facts:
+            key = tuple(sorted(f.items()))
+            order.append(unique.setdefault(key, len(unique)))
+        batch = [dict(key, id=i) for key, i in unique.items()]
+        results = self._match_unique(batch)
+        return [results[i] for i in order]
+
+    def _match_unique(self, batch: list[dict]) -> list[frozenset[RuleRef] | Exception]:
+        sid = f"s{next(self._sessions)}"
+        for f in batch:
+            f["sid"] = sid
+        self._hits.clear()
+        failed: dict[int, Exception] = {}
+        try:
+            for name in self._names:
+                try:
+                    self._host.assert_facts(name, batch)
+                except Exception:
+                    failed.update(self._one_by_one(name, batch, sid))
+        finally:
+            for name in self._names:
+                self._host.delete_state(name, sid)
+        matched: list[set[RuleRef]] = [set() for _ in batch]
+        seen = [0] * len(batch)
+        for rule, i in self._hits:
+            if rule.startswith(CATCH_ALL):
+                seen[i] += 1
+            else:
+                matched[i].add(self._refs[rule])
+        self._hits.clear()
+        out: list[frozenset[RuleRef] | Exception] = []
+        for i, m in enumerate(matched):
+            if i in failed:
+                out.append(failed[i])
+            elif seen[i] != len(self._names):
+                out.append(MatchError("durable-rules did not see this line in every ruleset"))
+            else:
+                out.append(frozenset(m))
+        return out
+
+    def _one_by_one(self, name: str, batch: list[dict], sid: str) -> dict[int, Exception]:
+        """After a batch failed: retract what got in, then assert fact by fact to isolate the bad one."""
+        self._host.delete_state(name, sid)
+        mine = self._rules_of[name]
+        self._hits.difference_update({h for h in self._hits if h[0] in mine})
+        failed = {}
+        for f in batch:
+            try:
+                self._host.assert_fact(name, f)
+            except Exception as exc:
+                failed[f["id"]] = exc
+        return failed

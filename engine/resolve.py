@@ -1,0 +1,393 @@
+"""Resolve stage: from the measures that matched a line to its duties, exclusions, reasons and verdict.
+
+Stacking is a graph: a measure that applies (or, with `when: subject`, owes more than zero) excludes its
+targets, wholly or on its own basis (`portion: basis`, e.g. the metal content of a 232 derivative is
+taken out of the reciprocal duty's basis). Dated precedence orders add edges from each rank to every
+later rank. Measures are settled in topological order, so a measure that is itself excluded excludes
+nothing. Two survivors of one group with nothing to decide between them make the line `review`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from .compile import CompiledPack, RuleRef
+from .declared import compare_declared
+from .duty import ZERO, DutyExpression, QuantityError, percent, plain_amount, round_money
+from .line import Line
+from .model import Measure
+from .result import DutyLine, Excluded, Reason, Result, verdict_of
+
+
+@dataclass
+class Edge:
+    source: str
+    target: str
+    when: str
+    portion: str
+    heading: str | None
+    reason: str
+    citation: str
+
+
+@dataclass
+class Settled:
+    """The state of one applicable measure while stacking is resolved."""
+
+    measure: Measure
+    removed: Decimal = ZERO
+    removed_by: list[str] = field(default_factory=list)
+    excluded_by: str | None = None
+    amount: Decimal | None = None
+    rate: str = ""
+    heading: str = ""
+    basis_value: Decimal | None = None
+    effective: bool = False
+
+
+def cite(citations: list[str]) -> str:
+    return "; ".join(citations)
+
+
+def format_code(code: str) -> str:
+    return ".".join(p for p in (code[:4], code[4:6], code[6:8], code[8:]) if p)
+
+
+def _members(target: str, applied: dict[str, Settled]) -> list[str]:
+    if target.startswith("group:"):
+        return [mid for mid, s in applied.items() if s.measure.stacking.group == target[6:]]
+    return [target] if target in applied else []
+
+
+def build_edges(compiled: CompiledPack, applied: dict[str, Settled], refs: frozenset[RuleRef]) -> list[Edge]:
+    edges = []
+    for mid, s in applied.items():
+        for ex in s.measure.stacking.excludes:
+            reason = ex.reason or f"excluded by {s.measure.title}"
+            for t in _members(ex.target, applied):
+                if t != mid:
+                    edges.append(Edge(mid, t, ex.when, ex.portion, ex.heading, reason, cite(s.measure.citations)))
+    for p in compiled.pack.header.precedence:
+        if RuleRef("precedence", p.id) not in refs:
+            continue
+        ranks = [[m for t in rank for m in _members(t, applied)] for rank in p.order]
+        for i, higher in enumerate(ranks):
+            for lower in ranks[i + 1 :]:
+                for a in higher:
+                    for b in lower:
+                        if a != b:
+                            reason = f"order of precedence {p.id}: {p.title}"
+                            edges.append(Edge(a, b, p.when, "all", None, reason, cite(p.citations)))
+    return edges
+
+
+def topological(ids: list[str], edges: list[Edge]) -> tuple[list[str], list[str]]:
+    """Kahn's algorithm, stable in pack order. Returns the order and the ids left in a cycle."""
+    incoming = {i: 0 for i in ids}
+    for e in edges:
+        incoming[e.target] += 1
+    order: list[str] = []
+    ready = [i for i in ids if incoming[i] == 0]
+    while ready:
+        node = ready.pop(0)
+        order.append(node)
+        for e in edges:
+            if e.source == node:
+                incoming[e.target] -= 1
+                if incoming[e.target] == 0:
+                    ready.append(e.target)
+        ready.sort(key=ids.index)
+    cycle = [i for i in ids if i not in order]
+    return order + cycle, cycle
+
+
+def _mfn_duty(line: Line, currency: str) -> Decimal | None:
+    mfn = line.mfn
+    return None if mfn is None else plain_amount(mfn, line.value, line.quantity, line.unit, currency)
+
+
+def compute(s: Settled, line: Line, currency: str, reasons: list[Reason]) -> None:
+    """Set the amount, rate text, heading and basis of a duty measure (None amount = cannot compute)."""
+    m = s.measure
+    field_name = m.basis.field
+    base = line.content(field_name)
+    if base is None and m.basis.fallback == "value":
+        base = line.value
+        reasons.append(
+            Reason(
+                severity="warning",
+                rule=m.id,
+                citation=cite(m.citations),
+                message=f"{field_name} not declared: duty charged on the full value",
+            )
+        )
+    s.heading = m.heading or format_code(line.hts_code)
+    if base is None:
+        s.rate = m.rate or ""
+        reasons.append(
+            Reason(
+                severity="warning",
+                rule=m.id,
+                citation=cite(m.citations),
+                message=f"{m.heading or m.id} applies but {field_name} is not declared",
+            )
+        )
+        return
+    s.basis_value = max(ZERO, base - s.removed)
+    expr = m.duty_expression
+    if expr is None:
+        s.rate = "unknown"
+        return
+    try:
+        s.amount = _amount(s, expr, line, currency)
+    except QuantityError as exc:
+        reasons.append(
+            Reason(
+                severity="warning",
+                rule=m.id,
+                citation=cite(m.citations),
+                message=f"{s.heading}: cannot compute duty: {exc}",
+            )
+        )
+    except _MissingMfn:
+        reasons.append(
+            Reason(
+                severity="warning",
+                rule=m.id,
+                citation=cite(m.citations),
+                message=f"{s.heading} needs the line's MFN rate (mfn_rate is missing)",
+            )
+        )
+
+
+class _MissingMfn(Exception):
+    pass
+
+
+def _amount(s: Settled, expr: DutyExpression, line: Line, currency: str) -> Decimal:
+    assert s.basis_value is not None
+    if expr.kind == "mfn":
+        if line.mfn is None:
+            s.rate = "MFN"
+            raise _MissingMfn
+        s.rate = line.mfn.describe()
+        return plain_amount(line.mfn, s.basis_value, line.quantity, line.unit, currency)
+    if expr.kind == "all_in":
+        mfn_duty = _mfn_duty(line, currency)
+        if mfn_duty is None:
+            s.rate = expr.describe()
+            raise _MissingMfn
+        ave = mfn_duty / line.value if line.value else ZERO
+        top_up = max(ZERO, expr.ad_valorem - ave)
+        s.rate = f"{expr.describe()} (MFN {_pct(ave)}% + {_pct(top_up)}%)"
+        if top_up == 0 and s.measure.nil_heading:
+            s.heading = s.measure.nil_heading
+        return top_up * s.basis_value
+    s.rate = expr.describe()
+    return plain_amount(expr, s.basis_value, line.quantity, line.unit, currency)
+
+
+def _pct(fraction: Decimal) -> str:
+    return percent(fraction.quantize(Decimal("0.000001")))
+
+
+def _own_basis(s: Settled, line: Line) -> Decimal:
+    if s.basis_value is not None:
+        return s.basis_value
+    base = line.content(s.measure.basis.field)
+    return line.value if base is None else base
+
+
+def _apply_edge(
+    e: Edge, src: Settled, dst: Settled, line: Line, excluded: list[Excluded], zero_lines: list[DutyLine]
+) -> None:
+    if dst.excluded_by is not None:
+        return
+    if e.when == "subject" and not (src.amount is not None and src.amount > 0):
+        return
+    src.effective = True
+    if e.portion == "all":
+        dst.excluded_by = src.measure.id
+        excluded.append(Excluded(measure=dst.measure.id, excluded_by=src.measure.id, reason=e.reason))
+        portion = None
+    else:
+        portion = _own_basis(src, line)
+        dst.removed += portion
+        dst.removed_by.append(src.measure.id)
+        whole = line.content(dst.measure.basis.field)
+        if dst.removed >= (line.value if whole is None else whole):
+            dst.excluded_by = src.measure.id
+            portion = None
+        excluded.append(Excluded(measure=dst.measure.id, excluded_by=src.measure.id, reason=e.reason, portion=portion))
+    if e.heading and not any(z.heading == e.heading for z in zero_lines):
+        base = portion if portion is not None else _own_basis(src, line)
+        zero_lines.append(
+            DutyLine(
+                measure=src.measure.id,
+                heading=e.heading,
+                rate="0%",
+                basis="excluded",
+                basis_value=base,
+                amount=ZERO,
+            )
+        )
+
+
+def resolve(compiled: CompiledPack, line: Line, refs: frozenset[RuleRef]) -> Result:
+    """Duties, exclusions, reasons and verdict of one matched line."""
+    header = compiled.pack.header
+    reasons: list[Reason] = []
+    if line.currency and line.currency != header.currency:
+        reasons.append(
+            Reason(
+                severity="error",
+                rule="input.currency",
+                message=f"customs value is in {line.currency}; {header.jurisdiction} entries "
+                f"are declared in {header.currency}",
+            )
+        )
+        return _result(line, header.currency, [], reasons, [])
+    applied = {m.id: Settled(m) for m in compiled.measures if RuleRef("measure", m.id) in refs}
+    edges = build_edges(compiled, applied, refs)
+    order, cycle = topological(list(applied), edges)
+    if cycle:
+        reasons.append(
+            Reason(
+                severity="warning",
+                rule="stacking.cycle",
+                message="circular stacking between " + ", ".join(cycle),
+            )
+        )
+    excluded: list[Excluded] = []
+    zero_lines: list[DutyLine] = []
+    for mid in order:
+        s = applied[mid]
+        if s.excluded_by is not None:
+            continue
+        if s.measure.kind == "duty":
+            compute(s, line, header.currency, reasons)
+        for e in edges:
+            if e.source == mid:
+                _apply_edge(e, s, applied[e.target], line, excluded, zero_lines)
+    survivors = [applied[mid] for mid in applied if applied[mid].excluded_by is None]
+    zero_lines = [z.model_copy(update={"amount": round_money(z.amount, header.minor_unit)}) for z in zero_lines]
+    duties = _duty_lines(survivors, line, header.minor_unit, reasons) + zero_lines
+    _group_conflicts(survivors, reasons)
+    for s in survivors:
+        if s.measure.status == "unconfirmed":
+            reasons.append(
+                Reason(
+                    severity="warning",
+                    rule=s.measure.id,
+                    citation=cite(s.measure.citations),
+                    message=f"unconfirmed measure applies: {s.measure.title}"
+                    + (f" ({s.measure.note})" if s.measure.note else ""),
+                )
+            )
+        for cond in s.measure.conditions:
+            if RuleRef("condition", s.measure.id, cond.id) in refs:
+                severity = {"reject": "error", "review": "warning", "info": "info"}[cond.action]
+                reasons.append(
+                    Reason(
+                        severity=severity,
+                        rule=f"{s.measure.id}.{cond.id}",  # type: ignore[arg-type]
+                        message=cond.message,
+                        citation=cite(cond.citations or s.measure.citations),
+                    )
+                )
+    for x in excluded:
+        reasons.append(
+            Reason(
+                severity="info",
+                rule=x.measure,
+                message=f"not applied: {x.reason}",
+                citation=cite(applied[x.excluded_by].measure.citations),
+            )
+        )
+    total = sum((d.amount for d in duties), ZERO)
+    reasons += compare_declared(compiled, line, duties, total, applied, excluded)
+    return _result(line, header.currency, duties, reasons, excluded, total)
+
+
+def _duty_lines(survivors: list[Settled], line: Line, minor_unit: int, reasons: list[Reason]) -> list[DutyLine]:
+    out = []
+    for s in survivors:
+        m = s.measure
+        if m.kind == "exemption":
+            if s.effective and m.heading:
+                out.append(
+                    DutyLine(
+                        measure=m.id,
+                        heading=m.heading,
+                        rate="0%",
+                        basis=m.basis.field,
+                        basis_value=_own_basis(s, line),
+                        amount=round_money(ZERO, minor_unit),
+                    )
+                )
+            continue
+        if m.kind != "duty" or s.amount is None or s.basis_value is None:
+            continue
+        basis = m.basis.field + "".join(f" - {b}" for b in s.removed_by)
+        amount = round_money(s.amount, minor_unit)
+        out.append(
+            DutyLine(
+                measure=m.id,
+                heading=s.heading,
+                rate=s.rate,
+                basis=basis,
+                basis_value=s.basis_value,
+                amount=amount,
+            )
+        )
+        reasons.append(
+            Reason(
+                severity="info",
+                rule=m.id,
+                citation=cite(m.citations),
+                message=f"{s.heading} {m.title}: {s.rate} on {basis} {s.basis_value} = {amount}",
+            )
+        )
+    return out
+
+
+def _group_conflicts(survivors: list[Settled], reasons: list[Reason]) -> None:
+    groups: dict[str, list[str]] = {}
+    for s in survivors:
+        if s.measure.stacking.group and s.measure.kind == "duty":
+            groups.setdefault(s.measure.stacking.group, []).append(s.measure.id)
+    for group, ids in groups.items():
+        if len(ids) > 1:
+            reasons.append(
+                Reason(
+                    severity="warning",
+                    rule="stacking.ambiguous",
+                    message=f"measures {', '.join(ids)} of group {group} all apply and no "
+                    f"stacking rule decides between them",
+                )
+            )
+
+
+def _result(
+    line: Line,
+    currency: str,
+    duties: list[DutyLine],
+    reasons: list[Reason],
+    excluded: list[Excluded],
+    total: Decimal = ZERO,
+) -> Result:
+    return Result(
+        row=line.row,
+        entry_number=line.entry_number,
+        line_number=line.line_number,
+        destination=line.destination,
+        hts_code=line.hts_code,
+        origin=line.origin,
+        entry_date=line.entry_date.isoformat(),
+        verdict=verdict_of(reasons),
+        total_duty=total,
+        currency=currency,
+        duties=duties,
+        reasons=reasons,
+        excluded=excluded,
+    )

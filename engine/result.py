@@ -1,0 +1,74 @@
+"""The output contract: one `Result` per input line, with its duty lines, reasons and exclusions."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+Verdict = Literal["accept", "review", "reject"]
+Severity = Literal["error", "warning", "info"]
+VERDICTS: tuple[Verdict, ...] = ("accept", "review", "reject")
+
+
+class DutyLine(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    measure: str
+    heading: str
+    rate: str
+    basis: str
+    basis_value: Decimal
+    amount: Decimal
+
+
+class Reason(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    severity: Severity
+    rule: str
+    message: str
+    citation: str = ""
+
+
+class Excluded(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    measure: str
+    excluded_by: str
+    reason: str
+    portion: Decimal | None = None
+
+
+class Result(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    row: int
+    file: str | None = None
+    entry_number: str | None = None
+    line_number: str | None = None
+    destination: str | None = None
+    hts_code: str | None = None
+    origin: str | None = None
+    entry_date: str | None = None
+    verdict: Verdict
+    total_duty: Decimal
+    currency: str
+    duties: list[DutyLine] = []
+    reasons: list[Reason] = []
+    excluded: list[Excluded] = []
+    extra: dict[str, str] = {}
+
+    def record(self) -> dict:
+        """A JSON-ready dict: decimals as strings, so no float ever carries money."""
+        return self.model_dump(mode="json")
+
+
+def verdict_of(reasons: list[Reason]) -> Verdict:
+    severities = {r.severity for r in reasons}
+    if "error" in severities:
+        return "reject"
+    if "warning" in severities:
+        return "review"
+    return "accept"

@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from clearance.engine import BUNDLED_RULES, load_rules
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+TODAY = dt.date(2026, 11, 25)
+
+
+@pytest.fixture(scope="session")
+def packs():
+    return load_rules(BUNDLED_RULES)

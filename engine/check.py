@@ -14,10 +14,10 @@ from itertools import islice
 from .compile import CompiledPack, compile_pack
 from .line import COLUMNS, InputProblem, Line, normalise_keys, parse_line
 from .load import Pack
-from .match import Matcher
+from .match import Matcher, QuotaLedger
 from .readers import PROBLEM, InputFileError, read_records
 from .resolve import resolve
-from .result import Reason, Result
+from .result import QuotaClaim, Reason, Result, verdict_of
 
 CHUNK = 2000
 
@@ -30,6 +30,7 @@ class Checker:
         self.law_as_of = law_as_of or dt.date.today()
         self.default_destination = default_destination
         self._engines: dict[str, tuple[CompiledPack, Matcher]] = {}
+        self._ledger = QuotaLedger()
 
     def engine(self, destination: str) -> tuple[CompiledPack, Matcher] | None:
         if destination not in self.packs:
@@ -50,7 +51,20 @@ class Checker:
     def settle(self, results: list[Result]) -> list[Result]:
         """The sequential step after `check_chunk`: cross-line rules (quantity caps) that depend on every
         earlier line of the run. Call it on each chunk's results in input order, in one process."""
-        return results
+        return [self._settle_one(r) if r.quota else r for r in results]
+
+    def _settle_one(self, result: Result) -> Result:
+        claims, reasons = [], list(result.reasons)
+        for q in result.quota:
+            if q.within is not None:  # already settled (e.g. a resumed run)
+                claims.append(q)
+                continue
+            key = f"{q.measure}|{q.condition}|{q.key}|{q.year}"
+            used, within = self._ledger.claim(key, q.units, q.limit)
+            claims.append(q.model_copy(update={"used_before": used, "within": within}))
+            if not within:
+                reasons.append(_over_cap(self.packs, result.destination, q, used))
+        return result.model_copy(update={"quota": claims, "reasons": reasons, "verdict": verdict_of(reasons)})
 
     def check_chunk(self, records: list[dict], first_row: int) -> list[Result]:
         """A pure unit of work: the same chunk and packs always give the same results."""
@@ -135,6 +149,23 @@ def _rejected(
         reasons=[
             Reason(severity="error", rule=f"input.{p.column}", message=f"{p.column}: {p.message}") for p in problems
         ],
+    )
+
+
+def _over_cap(packs: dict[str, Pack], destination: str | None, q: QuotaClaim, used: Decimal) -> Reason:
+    """The condition's own action (e.g. reject) for a line past its cap."""
+    pack = packs[destination or ""]
+    m = pack.measure(q.measure)
+    cond = next(c for c in m.conditions if c.id == q.condition)
+    alt = cond.capped()
+    document = alt.document if alt else "the capped document"
+    severity = {"reject": "error", "review": "warning", "info": "info"}[cond.action]
+    return Reason(
+        severity=severity,  # type: ignore[arg-type]
+        rule=f"{m.id}.{cond.id}.cap",
+        message=f"{cond.message} ({document} is limited to {q.limit} units per {q.key} in {q.year}: "
+        f"{used} already used in this run, this line has {q.units})",
+        citation="; ".join(cond.citations or m.citations),
     )
 
 

@@ -14,7 +14,7 @@ from decimal import ROUND_FLOOR, Decimal
 
 from .line import Line
 from .load import Pack
-from .model import SHARE_FIELDS, Condition, Measure, Scope
+from .model import SHARE_FIELDS, Alternative, Condition, Measure, Scope
 
 Cond = dict
 
@@ -31,7 +31,7 @@ def basis_points(text: str) -> int:
 class RuleRef:
     """What a compiled rule stands for: a measure applying, a condition unmet, a precedence in force."""
 
-    kind: str  # "measure" | "condition" | "precedence"
+    kind: str  # "measure" | "condition" | "cap" | "precedence"
     target: str  # measure id or precedence id
     condition: str | None = None
 
@@ -185,19 +185,32 @@ class _Compiler:
             conds.append(_any([{"mode": mode} for mode in t.modes]))
         return _all(conds)
 
+    def invalid(self, alt: Alternative) -> Cond:
+        """The document is not declared, or not valid for this entry date or origin."""
+        invalid: list[Cond] = [{"$nex": {self.documents.key(alt.document.upper()): 1}}]
+        if alt.from_:
+            invalid.append({"$lt": {"d": day(alt.from_)}})
+        if alt.until:
+            invalid.append({"$gte": {"d": day(alt.until)}})
+        if alt.origins:
+            invalid.append(_all([self.origin_not(o) for o in alt.origins]))
+        return _any(invalid)  # type: ignore[return-value]
+
+    def valid(self, alt: Alternative) -> Cond:
+        valid: list[Cond | None] = [{self.documents.key(alt.document.upper()): 1}]
+        valid += self.window(alt.from_, alt.until)
+        valid.append(_any([self.origin_is(o) for o in alt.origins]))
+        return _all(valid)
+
+    def capped_use(self, m: Measure, cond: Condition, capped: Alternative) -> Cond:
+        """Fires when the condition is met only through its capped document (it counts against the cap)."""
+        others = [self.invalid(a) for a in cond.alternatives() if a is not capped]
+        return _all([self.measure(m), self.valid(capped), *others])
+
     def unmet(self, m: Measure, cond: Condition) -> Cond:
         """Fires when no alternative document is valid, or an attribute test fails."""
         failures: list[Cond] = []
-        no_document: list[Cond | None] = []
-        for alt in cond.alternatives():
-            invalid: list[Cond] = [{"$nex": {self.documents.key(alt.document.upper()): 1}}]
-            if alt.from_:
-                invalid.append({"$lt": {"d": day(alt.from_)}})
-            if alt.until:
-                invalid.append({"$gte": {"d": day(alt.until)}})
-            if alt.origins:
-                invalid.append(_all([self.origin_not(o) for o in alt.origins]))
-            no_document.append(_any(invalid))
+        no_document: list[Cond | None] = [self.invalid(alt) for alt in cond.alternatives()]
         if cond.documents:
             failures.append(_all(no_document))
         for name, values in cond.attributes.items():
@@ -217,6 +230,9 @@ def compile_pack(pack: Pack, law_as_of: dt.date) -> CompiledPack:
         rules[f"r{len(rules)}"] = (RuleRef("measure", m.id), comp.measure(m))
         for cond in m.conditions:
             rules[f"r{len(rules)}"] = (RuleRef("condition", m.id, cond.id), comp.unmet(m, cond))
+            capped = cond.capped()
+            if capped is not None:
+                rules[f"r{len(rules)}"] = (RuleRef("cap", m.id, cond.id), comp.capped_use(m, cond, capped))
     for p in pack.header.precedence:
         if p.dates.published is None or p.dates.published <= law_as_of:
             cond = _all([*comp.window(p.dates.from_, p.dates.until), {"t": "line"}])

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 
 from durable import engine as durable_engine
 
@@ -169,3 +170,36 @@ class Matcher:
             except Exception as exc:
                 failed[f["id"]] = exc
         return failed
+
+
+class QuotaLedger:
+    """Cross-line caps (e.g. 5,000 vehicles per type per calendar year, across every line of a run) on
+    durable-rules: each claim is asserted as a fact in the session of its cap key, and the rule's action
+    keeps the units used in that session's state (as a decimal string: no floats). A line that would go
+    past the cap is refused and does not consume units. Claims must be offered in input order."""
+
+    def __init__(self) -> None:
+        self._host = _Host()
+        self._name = f"clearance_quota_{next(_instances)}"
+        self._ids = itertools.count()
+        self._outcome: tuple[str, bool] | None = None
+        rule = {"all": [{"m": {"t": "claim"}}], "run": self._count}
+        self._host.set_rulesets({self._name: {"claim": rule}})
+
+    def _count(self, c) -> None:  # type: ignore[no-untyped-def]
+        used = Decimal(c.s.used or "0")
+        within = used + Decimal(c.m.units) <= Decimal(c.m.limit)
+        if within:
+            c.s.used = str(used + Decimal(c.m.units))
+        self._outcome = (str(used), within)
+
+    def claim(self, key: str, units: Decimal, limit: int) -> tuple[Decimal, bool]:
+        """Units used under `key` before this claim, and whether this claim fits under `limit`."""
+        fact = {"t": "claim", "id": next(self._ids), "sid": key, "units": str(units), "limit": limit}
+        self._outcome = None
+        self._host.assert_fact(self._name, fact)
+        self._host.retract_fact(self._name, fact)
+        if self._outcome is None:
+            raise MatchError("durable-rules did not count the quota claim")
+        used, within = self._outcome
+        return Decimal(used), within

@@ -157,7 +157,12 @@ class Condition(Strict):
     def _has_test(self) -> Condition:
         if not self.documents and not self.attributes:
             raise ValueError("a condition needs `documents` or `attributes`")
+        if sum(1 for a in self.alternatives() if a.cap is not None) > 1:
+            raise ValueError("a condition has at most one capped document")
         return self
+
+    def capped(self) -> Alternative | None:
+        return next((a for a in self.alternatives() if a.cap is not None), None)
 
     def alternatives(self) -> list[Alternative]:
         return [Alternative(document=d) if isinstance(d, str) else d for d in self.documents]

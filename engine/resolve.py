@@ -15,8 +15,8 @@ from .compile import CompiledPack, RuleRef
 from .declared import compare_declared
 from .duty import ZERO, DutyExpression, QuantityError, percent, plain_amount, round_money
 from .line import Line
-from .model import Measure
-from .result import DutyLine, Excluded, Reason, Result, verdict_of
+from .model import Condition, Measure
+from .result import DutyLine, Excluded, QuotaClaim, Reason, Result, verdict_of
 
 
 @dataclass
@@ -270,6 +270,7 @@ def resolve(compiled: CompiledPack, line: Line, refs: frozenset[RuleRef]) -> Res
             if e.source == mid:
                 _apply_edge(e, s, applied[e.target], line, excluded, zero_lines)
     survivors = [applied[mid] for mid in applied if applied[mid].excluded_by is None]
+    claims: list[QuotaClaim] = []
     zero_lines = [z.model_copy(update={"amount": round_money(z.amount, header.minor_unit)}) for z in zero_lines]
     duties = _duty_lines(survivors, line, header.minor_unit, reasons) + zero_lines
     _group_conflicts(survivors, reasons)
@@ -285,6 +286,8 @@ def resolve(compiled: CompiledPack, line: Line, refs: frozenset[RuleRef]) -> Res
                 )
             )
         for cond in s.measure.conditions:
+            if RuleRef("cap", s.measure.id, cond.id) in refs:
+                claims += _claim(s.measure, cond, line, reasons)
             if RuleRef("condition", s.measure.id, cond.id) in refs:
                 severity = {"reject": "error", "review": "warning", "info": "info"}[cond.action]
                 reasons.append(
@@ -306,7 +309,36 @@ def resolve(compiled: CompiledPack, line: Line, refs: frozenset[RuleRef]) -> Res
         )
     total = sum((d.amount for d in duties), ZERO)
     reasons += compare_declared(compiled, line, duties, total, applied, excluded)
-    return _result(line, header.currency, duties, reasons, excluded, total)
+    return _result(line, header.currency, duties, reasons, excluded, total).model_copy(update={"quota": claims})
+
+
+def _claim(m: Measure, cond: Condition, line: Line, reasons: list[Reason]) -> list[QuotaClaim]:
+    """The line meets `cond` only through its capped document: it counts against the cap."""
+    alt = cond.capped()
+    assert alt is not None and alt.cap is not None
+    key = line.attributes.get(alt.cap.per_attribute.lower())
+    missing = [n for n, v in ((alt.cap.per_attribute, key), ("quantity", line.quantity)) if v is None]
+    if missing:
+        reasons.append(
+            Reason(
+                severity="warning",
+                rule=f"{m.id}.{cond.id}.cap",
+                citation=cite(cond.citations or m.citations),
+                message=f"{alt.document} is limited to {alt.cap.units} units per {alt.cap.per_attribute} "
+                f"a year: {' and '.join(missing)} needed to count this line",
+            )
+        )
+        return []
+    return [
+        QuotaClaim(
+            measure=m.id,
+            condition=cond.id,
+            key=str(key),
+            year=line.entry_date.year,
+            units=line.quantity,
+            limit=alt.cap.units,
+        )
+    ]  # type: ignore[arg-type]
 
 
 def _duty_lines(survivors: list[Settled], line: Line, minor_unit: int, reasons: list[Reason]) -> list[DutyLine]:

@@ -41,6 +41,22 @@ class Excluded(BaseModel):
     portion: Decimal | None = None
 
 
+class QuotaClaim(BaseModel):
+    """Units of this line that count against a cross-line cap (e.g. 5,000 vehicles per type per year).
+    `used_before` and `within` are filled in when the run settles the line, in input order."""
+
+    model_config = ConfigDict(frozen=True)
+
+    measure: str
+    condition: str
+    key: str
+    year: int
+    units: Decimal
+    limit: int
+    used_before: Decimal | None = None
+    within: bool | None = None
+
+
 class Result(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -58,6 +74,7 @@ class Result(BaseModel):
     duties: list[DutyLine] = []
     reasons: list[Reason] = []
     excluded: list[Excluded] = []
+    quota: list[QuotaClaim] = []
     extra: dict[str, str] = {}
 
     def record(self) -> dict:

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import click
+
 from clearance.engine import Checker, PackError, load_rules
 from clearance.engine.check import check_files
 from clearance.engine.formats import FORMATS, write

@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+
 from clearance.engine import Checker, load_rules
 from clearance.engine import check as check_module
 from clearance.engine.check import check_files

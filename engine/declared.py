@@ -9,6 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from .codes import format_code
 from .duty import round_money
 from .line import Line
 from .result import DutyLine, Excluded, Reason
@@ -59,12 +60,13 @@ def compare_declared(
     declared = set(line.declared_headings)
     citations: list[str] = []
     if line.declared_headings:
-        chapter99 = {h for h in computed if h.startswith("99")}
+        own_line = format_code(line.hts_code)  # the MFN line's heading is the declared code itself
+        additional = {h for h in computed if h != own_line}
         for heading in sorted(declared - computed):
             message, citation = _why_not(heading, compiled, applied, excluded)
             citations.append(citation)
             reasons.append(Reason(severity="warning", rule="declared.heading", message=message, citation=citation))
-        for heading in sorted(chapter99 - declared):
+        for heading in sorted(additional - declared):
             d = next(d for d in duties if d.heading == heading)
             m = applied[d.measure].measure
             owed = d.amount > 0 and line.declared_duty is None

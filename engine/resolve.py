@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from .codes import format_code
 from .compile import CompiledPack, RuleRef
 from .declared import compare_declared
 from .duty import ZERO, DutyExpression, QuantityError, percent, plain_amount, round_money
@@ -47,10 +48,6 @@ class Settled:
 
 def cite(citations: list[str]) -> str:
     return "; ".join(citations)
-
-
-def format_code(code: str) -> str:
-    return ".".join(p for p in (code[:4], code[4:6], code[6:8], code[8:]) if p)
 
 
 def _members(target: str, applied: dict[str, Settled]) -> list[str]:

@@ -9,6 +9,8 @@ points, so durable-rules never compares floats."""
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_right
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, Decimal
 
@@ -60,19 +62,36 @@ class CompiledPack:
     attributes: Vocabulary
     spi: Vocabulary
     measures: tuple[Measure, ...]
+    bounds: dict[str, list[int]] = field(default_factory=dict)
+    plans: dict = field(default_factory=dict)  # resolve's cache: matched rules -> stacking plan
+
+    def __post_init__(self) -> None:
+        self.bounds = date_bounds(cond for _, cond in self.rules.values())
+        self.list_index: dict[str, list[str]] = {}  # code prefix -> fact fields of the lists holding it
+        for name, key in self.lists.names.items():
+            for prefix in self.pack.lists[name].prefixes:
+                self.list_index.setdefault(prefix, []).append(key)
+
+    def canonical(self, name: str, value: int) -> int:
+        """The latest date the rules compare `name` with that is not after `value` (0 if none). Every
+        rule condition is a comparison with one of these dates, so it matches the canonical date exactly
+        when it matches the real one; lines that differ only in date within one interval become one fact."""
+        bounds = self.bounds.get(name, [])
+        i = bisect_right(bounds, value)
+        return bounds[i - 1] if i else 0
 
     def fact(self, line: Line) -> dict:
         """The line as a flat fact: only fields this pack's rules can test, all ints or strings."""
         code = line.hts_code
-        f: dict = {"t": "line", "o": line.origin, "d": day(line.entry_date)}
+        f: dict = {"t": "line", "o": line.origin, "d": self.canonical("d", day(line.entry_date))}
         for n in range(2, len(code) + 1):
             f[f"h{n}"] = code[:n]
         if line.loaded_date is not None:
-            f["ld"] = day(line.loaded_date)
+            f["ld"] = self.canonical("ld", day(line.loaded_date))
         if line.transport_mode:
             f["mode"] = line.transport_mode
-        for name, key in self.lists.names.items():
-            if _in_list(code, self.pack.lists[name].prefixes):
+        for n in range(2, len(code) + 1):
+            for key in self.list_index.get(code[:n], ()):
                 f[key] = 1
         for name, key in self.areas.names.items():
             if line.origin in self.pack.header.areas[name]:
@@ -99,8 +118,32 @@ class CompiledPack:
         return f
 
 
-def _in_list(code: str, prefixes: frozenset[str]) -> bool:
-    return any(code[:n] in prefixes for n in range(2, len(code) + 1))
+DATE_FIELDS = ("d", "ld")
+COMPARISONS = ("$lt", "$lte", "$gt", "$gte", "$eq", "$neq")
+
+
+def date_bounds(conds: Iterable[Cond]) -> dict[str, list[int]]:
+    """Every date constant the conditions compare each date field with, sorted."""
+    found: dict[str, set[int]] = {name: set() for name in DATE_FIELDS}
+
+    def walk(node: object) -> None:
+        if isinstance(node, list):
+            for item in node:
+                walk(item)
+        elif isinstance(node, dict):
+            for key, value in node.items():
+                if key in COMPARISONS and isinstance(value, dict):
+                    for name, const in value.items():
+                        if name in found:
+                            found[name].add(const)
+                elif key in found:
+                    found[key].add(value)
+                else:
+                    walk(value)
+
+    for cond in conds:
+        walk(cond)
+    return {name: sorted(values) for name, values in found.items()}
 
 
 def _any(conds: list[Cond]) -> Cond | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Literal
 
 HUNDRED = Decimal(100)
@@ -155,6 +156,11 @@ def parse_duty_expression(text: str, *, allow_special: bool = True) -> DutyExpre
     `mfn_rate` column is parsed with it off. A bare number is read as a percentage."""
     if not isinstance(text, str):
         raise DutyExpressionError(f"a rate must be text, got {type(text).__name__}")
+    return _parse(text, allow_special)
+
+
+@lru_cache(maxsize=4096)
+def _parse(text: str, allow_special: bool) -> DutyExpression:
     raw = " ".join(text.split())
     low = raw.lower()
     if not raw:

@@ -27,6 +27,7 @@ MAX_PATHS = 300
 MAX_FACT_FIELDS = 200
 FIXED_FACT_FIELDS = 32  # t, o, d, h2..h10, ld, mode, has_*/sh_*, id, sid
 CATCH_ALL = "catch_all"
+CACHE_SIZE = 50_000  # facts carry no money, so a fact's matches can be reused for every line like it
 _instances = itertools.count()
 
 
@@ -86,6 +87,7 @@ class Matcher:
         self._refs = {name: ref for name, (ref, _) in compiled.rules.items()}
         self._host = _Host()
         self._hits: set[tuple[str, int]] = set()
+        self._cache: dict[tuple, frozenset[RuleRef] | Exception] = {}
         self._sessions = itertools.count()
         self._names: list[str] = []
         self._rules_of: dict[str, set[str]] = {}
@@ -116,14 +118,15 @@ class Matcher:
     def match(self, facts: Sequence[dict]) -> list[frozenset[RuleRef] | Exception]:
         """Matched rules per fact, in order. A fact that breaks the engine gets its exception, and the
         rest of the batch is still matched."""
-        unique: dict[tuple, int] = {}
-        order: list[int] = []
-        for f in facts:
-            key = tuple(sorted(f.items()))
-            order.append(unique.setdefault(key, len(unique)))
-        batch = [dict(key, id=i) for key, i in unique.items()]
-        results = self._match_unique(batch)
-        return [results[i] for i in order]
+        keys = [tuple(sorted(f.items())) for f in facts]
+        new = list(dict.fromkeys(k for k in keys if k not in self._cache))
+        if new:
+            results = self._match_unique([dict(key, id=i) for i, key in enumerate(new)])
+            if len(self._cache) + len(new) > CACHE_SIZE:
+                self._cache.clear()
+            for key, result in zip(new, results, strict=True):
+                self._cache[key] = result
+        return [self._cache[k] if k in self._cache else MatchError("cache overflow") for k in keys]
 
     def _match_unique(self, batch: list[dict]) -> list[frozenset[RuleRef] | Exception]:
         sid = f"s{next(self._sessions)}"

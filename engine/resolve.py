@@ -20,7 +20,7 @@ from .model import Condition, Measure
 from .result import DutyLine, Excluded, QuotaClaim, Reason, Result, verdict_of
 
 
-@dataclass
+@dataclass(frozen=True)
 class Edge:
     source: str
     target: str
@@ -50,20 +50,20 @@ def cite(citations: list[str]) -> str:
     return "; ".join(citations)
 
 
-def _members(target: str, applied: dict[str, Settled]) -> list[str]:
+def _members(target: str, applied: dict[str, Measure]) -> list[str]:
     if target.startswith("group:"):
-        return [mid for mid, s in applied.items() if s.measure.stacking.group == target[6:]]
+        return [mid for mid, m in applied.items() if m.stacking.group == target[6:]]
     return [target] if target in applied else []
 
 
-def build_edges(compiled: CompiledPack, applied: dict[str, Settled], refs: frozenset[RuleRef]) -> list[Edge]:
+def build_edges(compiled: CompiledPack, applied: dict[str, Measure], refs: frozenset[RuleRef]) -> list[Edge]:
     edges = []
-    for mid, s in applied.items():
-        for ex in s.measure.stacking.excludes:
-            reason = ex.reason or f"excluded by {s.measure.title}"
+    for mid, m in applied.items():
+        for ex in m.stacking.excludes:
+            reason = ex.reason or f"excluded by {m.title}"
             for t in _members(ex.target, applied):
                 if t != mid:
-                    edges.append(Edge(mid, t, ex.when, ex.portion, ex.heading, reason, cite(s.measure.citations)))
+                    edges.append(Edge(mid, t, ex.when, ex.portion, ex.heading, reason, cite(m.citations)))
     for p in compiled.pack.header.precedence:
         if RuleRef("precedence", p.id) not in refs:
             continue
@@ -76,6 +76,30 @@ def build_edges(compiled: CompiledPack, applied: dict[str, Settled], refs: froze
                             reason = f"order of precedence {p.id}: {p.title}"
                             edges.append(Edge(a, b, p.when, "all", None, reason, cite(p.citations)))
     return edges
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What depends only on which rules matched: the measures that apply, the stacking edges between
+    them and the order to settle them in. Many lines share a plan; amounts are computed per line."""
+
+    measures: tuple[Measure, ...]
+    edges: tuple[Edge, ...]
+    order: tuple[str, ...]
+    cycle: tuple[str, ...]
+
+
+def plan(compiled: CompiledPack, refs: frozenset[RuleRef]) -> Plan:
+    cached = compiled.plans.get(refs)
+    if cached is None:
+        applied = {m.id: m for m in compiled.measures if RuleRef("measure", m.id) in refs}
+        edges = build_edges(compiled, applied, refs)
+        order, cycle = topological(list(applied), edges)
+        cached = Plan(tuple(applied.values()), tuple(edges), tuple(order), tuple(cycle))
+        if len(compiled.plans) > 10_000:
+            compiled.plans.clear()
+        compiled.plans[refs] = cached
+    return cached
 
 
 def topological(ids: list[str], edges: list[Edge]) -> tuple[list[str], list[str]]:
@@ -244,9 +268,9 @@ def resolve(compiled: CompiledPack, line: Line, refs: frozenset[RuleRef]) -> Res
             )
         )
         return _result(line, header.currency, [], reasons, [])
-    applied = {m.id: Settled(m) for m in compiled.measures if RuleRef("measure", m.id) in refs}
-    edges = build_edges(compiled, applied, refs)
-    order, cycle = topological(list(applied), edges)
+    p = plan(compiled, refs)
+    applied = {m.id: Settled(m) for m in p.measures}
+    edges, order, cycle = p.edges, p.order, p.cycle
     if cycle:
         reasons.append(
             Reason(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 Verdict = Literal["accept", "review", "reject"]
 Severity = Literal["error", "warning", "info"]
@@ -71,11 +71,11 @@ class Result(BaseModel):
     verdict: Verdict
     total_duty: Decimal
     currency: str
-    duties: list[DutyLine] = []
-    reasons: list[Reason] = []
-    excluded: list[Excluded] = []
-    quota: list[QuotaClaim] = []
-    extra: dict[str, str] = {}
+    duties: list[DutyLine] = Field(default_factory=list)
+    reasons: list[Reason] = Field(default_factory=list)
+    excluded: list[Excluded] = Field(default_factory=list)
+    quota: list[QuotaClaim] = Field(default_factory=list)
+    extra: dict[str, str] = Field(default_factory=dict)
 
     def record(self) -> dict:
         """A JSON-ready dict: decimals as strings, so no float ever carries money."""

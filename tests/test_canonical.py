@@ -1,0 +1,65 @@
+"""Facts carry canonical dates (the latest rule date not after the real one) and matches are cached per
+fact. Both are optimisations: they must never change which rules a line matches."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from clearance.engine.compile import CompiledPack, compile_pack, date_bounds
+from clearance.engine.line import parse_line
+from clearance.engine.match import Matcher
+
+from .conftest import TODAY
+
+CODES = ["8479899400", "52081140", "02013050", "87032301", "72081015", "87082950", "73181500", "76061230", "44071100"]
+DAYS = st.integers(0, 1200).map(lambda n: dt.date(2024, 12, 1) + dt.timedelta(days=n))
+
+
+class RawDates(CompiledPack):
+    """The same compiled pack with real dates in its facts."""
+
+    def canonical(self, name: str, value: int) -> int:
+        return value
+
+
+def test_date_bounds_collects_every_compared_date() -> None:
+    conds = [{"$and": [{"$gte": {"d": 20250405}}, {"$lt": {"ld": 20250405}}, {"$or": [{"$lt": {"d": 20250527}}]}]}]
+    assert date_bounds(conds) == {"d": [20250405, 20250527], "ld": [20250405]}
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    lines=st.lists(
+        st.tuples(
+            st.sampled_from(CODES),
+            st.sampled_from(["JP", "CN", "CA", "RU"]),
+            DAYS,
+            st.none() | DAYS,
+            st.sampled_from(["vessel", "air"]),
+        ),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_canonical_dates_and_cache_match_like_real_dates(packs, lines) -> None:
+    compiled = compile_pack(packs["US"], TODAY)
+    raw = RawDates(**{f: getattr(compiled, f) for f in compiled.__dataclass_fields__ if f not in ("bounds", "plans")})
+    parsed = []
+    for i, (code, origin, entry, loaded, mode) in enumerate(lines):
+        if loaded is not None and loaded > entry:
+            loaded = entry
+        rec = {
+            "hts_code": code,
+            "origin": origin,
+            "value": "1000",
+            "entry_date": entry.isoformat(),
+            "loaded_date": loaded.isoformat() if loaded else "",
+            "transport_mode": mode,
+        }
+        parsed.append(parse_line(i + 1, rec))
+    canonical = Matcher(compiled).match([compiled.fact(x) for x in parsed])
+    real = Matcher(raw).match([raw.fact(x) for x in parsed])
+    assert canonical == real

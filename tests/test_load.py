@@ -59,6 +59,10 @@ def test_test_files_are_not_rules(tmp_path: Path) -> None:
     assert "measures.test.yaml" not in pack.files
 
 
+def swap(old: str, new: str) -> dict[str, str]:
+    return {"measures.yaml": MEASURES.replace(old, new)}
+
+
 BROKEN = {
     "invalid YAML": ({"measures.yaml": "measures: [\n"}, "measures.yaml:2: invalid YAML"),
     "unknown key": (
@@ -67,7 +71,7 @@ BROKEN = {
     ),
     "duplicate id": ({"more.yaml": MEASURES}, "duplicate measure id"),
     "unknown list": (
-        {"measures.yaml": MEASURES.replace("lists: [things]", "lists: [nothing]")},
+        swap("lists: [things]", "lists: [nothing]"),
         "unknown list 'nothing'",
     ),
     "unknown area": ({"measures.yaml": MEASURES.replace("area:col2", "area:eu")}, "unknown origin or area 'area:eu'"),
@@ -76,7 +80,7 @@ BROKEN = {
         "unknown stacking target 't.nope'",
     ),
     "from after until": (
-        {"measures.yaml": MEASURES.replace("{from: 2025-02-01}", "{from: 2025-02-01, until: 2025-01-01}")},
+        swap("{from: 2025-02-01}", "{from: 2025-02-01, until: 2025-01-01}"),
         "must be before `until`",
     ),
     "bad rate": ({"measures.yaml": MEASURES.replace("rate: 10%", "rate: ten percent")}, "rate 'ten percent'"),

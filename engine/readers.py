@@ -1,4 +1,8 @@
-"""Input readers: CSV (with header), JSON array and JSONL, streamed record by record.
+"""Input readers: CSV/TSV (with header), JSON array, JSONL and XLSX, streamed record by record.
+
+Every reader streams: memory stays flat whatever the file size (a JSON array is decoded item by item,
+an XLSX sheet row by row). Text files are UTF-8 (with or without BOM) or, detected from the first
+64 KiB or given with `encoding`, Shift-JIS/CP932 or any other codec Python knows.
 
 A file that cannot be read at all raises `InputFileError` (one line, exit code 2). A record that is
 broken (a ragged CSV row, a JSON value that is not an object) is still yielded, carrying a `PROBLEM`
@@ -6,14 +10,22 @@ entry, so that it gets its own `reject` and every input line yields exactly one 
 
 from __future__ import annotations
 
+import codecs
 import csv
+import datetime as dt
 import io
+import itertools
 import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 PROBLEM = "__problem__"
+FORMATS = ("csv", "tsv", "json", "jsonl", "xlsx")
+SNIFF_BYTES = 1 << 16
+JSON_BLOCK = 1 << 20
+MAX_JSON_ITEM = 64 << 20
 csv.field_size_limit(sys.maxsize)
 
 
@@ -29,53 +41,144 @@ def detect_format(path: Path, explicit: str | None = None) -> str:
         return "jsonl"
     if suffix == ".json":
         return "json"
+    if suffix in (".tsv", ".tab"):
+        return "tsv"
+    if suffix in (".xlsx", ".xlsm"):
+        return "xlsx"
     return "csv"
 
 
-def read_records(path: Path | str, fmt: str | None = None) -> Iterator[dict]:
+def read_records(
+    path: Path | str, fmt: str | None = None, encoding: str | None = None, sheet: str | None = None
+) -> Iterator[dict]:
     """Yield one dict per input line of `path` (`-` is standard input, read as CSV unless `fmt`)."""
-    p = Path(path)
-    kind = detect_format(p, fmt)
-    if str(path) != "-" and p.is_dir():
-        raise InputFileError(f"{path}: is a directory, not an entry file")
-    try:
-        fh = sys.stdin if str(path) == "-" else p.open(encoding="utf-8-sig", newline="")
-    except OSError as exc:
-        raise InputFileError(f"{path}: cannot open: {exc.strerror or exc}") from exc
-    try:
-        if kind == "csv":
-            yield from _csv(fh, path)
-        elif kind == "jsonl":
-            yield from _jsonl(fh, path)
-        else:
-            yield from _json(fh, path)
-    except UnicodeDecodeError as exc:
-        raise InputFileError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
-    except csv.Error as exc:
-        raise InputFileError(f"{path}: malformed CSV: {exc}") from exc
-    finally:
-        if fh is not sys.stdin:
-            fh.close()
+    yield from RecordSource(path, fmt, encoding, sheet)
 
 
-def _csv(fh: io.TextIOBase, path: Path | str) -> Iterator[dict]:
-    reader = csv.reader(fh)
-    header = next(reader, None)
-    if header is None:
+class RecordSource:
+    """The records of one input file, and how far into the file the reading has got (`position`)."""
+
+    def __init__(
+        self, path: Path | str, fmt: str | None = None, encoding: str | None = None, sheet: str | None = None
+    ) -> None:
+        self.path = str(path)
+        self.kind = detect_format(Path(path), fmt)
+        self.encoding = _codec(encoding) if encoding else None
+        self.sheet = sheet
+        self._raw: BinaryIO | None = None
+
+    @property
+    def size(self) -> int | None:
+        """Bytes in the file, or None for standard input."""
+        return None if self.path == "-" else Path(self.path).stat().st_size
+
+    def position(self) -> int | None:
+        """Bytes consumed so far (text formats), for progress; None when not known."""
+        try:
+            return self._raw.tell() if self._raw is not None and not self._raw.closed else None
+        except (OSError, ValueError):
+            return None
+
+    def __iter__(self) -> Iterator[dict]:
+        if self.path != "-" and Path(self.path).is_dir():
+            raise InputFileError(f"{self.path}: is a directory, not an entry file")
+        if self.kind == "xlsx":
+            yield from _xlsx(self.path, self.sheet)
+            return
+        raw = self._open()
+        self._raw = raw
+        fh = None
+        try:
+            encoding = self.encoding or sniff_encoding(raw.peek(SNIFF_BYTES)[:SNIFF_BYTES], self.path)
+            fh = io.TextIOWrapper(raw, encoding=encoding, newline="")
+            yield from self._records(fh)
+        except UnicodeDecodeError as exc:
+            raise InputFileError(f"{self.path}: {_decode_problem(exc, self.encoding)}") from exc
+        except csv.Error as exc:
+            raise InputFileError(f"{self.path}: malformed CSV: {exc}") from exc
+        finally:
+            if self.path != "-":
+                raw.close()
+            elif fh is not None:
+                fh.detach()  # standard input stays open for whoever owns it
+
+    def _open(self) -> io.BufferedReader:
+        if self.path == "-":
+            stdin = sys.stdin.buffer
+            if hasattr(stdin, "peek"):
+                return stdin  # type: ignore[return-value]
+            return io.BufferedReader(stdin, SNIFF_BYTES)  # type: ignore[arg-type]
+        try:
+            return open(self.path, "rb", buffering=SNIFF_BYTES)
+        except OSError as exc:
+            raise InputFileError(f"{self.path}: cannot open: {exc.strerror or exc}") from exc
+
+    def _records(self, fh: io.TextIOBase) -> Iterator[dict]:
+        if self.kind in ("csv", "tsv"):
+            return _csv(fh, self.path, "\t" if self.kind == "tsv" else None)
+        if self.kind == "jsonl":
+            return _jsonl(fh, self.path)
+        return _json(fh, self.path)
+
+
+def _codec(name: str) -> str:
+    try:
+        info = codecs.lookup(name)
+    except LookupError:
+        raise InputFileError(f"unknown encoding {name!r} (try utf-8 or cp932)") from None
+    return "utf-8-sig" if info.name == "utf-8" else info.name
+
+
+def sniff_encoding(head: bytes, path: str = "") -> str:
+    """UTF-8 (BOM or not) or CP932 (Shift-JIS with the Windows extensions), from the first bytes."""
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    for encoding in ("utf-8", "cp932"):
+        if _decodes(head, encoding):
+            return "utf-8-sig" if encoding == "utf-8" else encoding
+    raise InputFileError(f"{path}: neither UTF-8 nor Shift-JIS text: give the encoding with --encoding")
+
+
+def _decodes(head: bytes, encoding: str) -> bool:
+    """The bytes decode, allowing a character cut in two at the end of the sample."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    try:
+        decoder.decode(head, final=False)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _decode_problem(exc: UnicodeDecodeError, explicit: str | None) -> str:
+    name = "UTF-8" if exc.encoding.replace("_", "-").startswith("utf-8") else exc.encoding
+    hint = "" if explicit else "; give the encoding with --encoding (cp932 for Shift-JIS)"
+    return f"not {name} text ({exc.reason} at byte {exc.start}){hint}"
+
+
+def _csv(fh: io.TextIOBase, path: str, delimiter: str | None) -> Iterator[dict]:
+    first = fh.readline()
+    if not first.strip():
         raise InputFileError(f"{path}: empty file (a header row is required)")
+    if delimiter is None:  # a CSV whose header has tabs and no commas is TSV
+        delimiter = "\t" if "\t" in first and "," not in first else ","
+    reader = csv.reader(itertools.chain([first], fh), delimiter=delimiter)
+    header = next(reader)
     names = [h.strip().lower() for h in header]
     if "hts_code" not in names:
         raise InputFileError(f"{path}: the header has no hts_code column (got: {', '.join(names[:8])})")
+    width = len(names)
     for row in reader:
         if not row or all(not cell.strip() for cell in row):
             continue
         record = dict(zip(names, row, strict=False))
-        if len(row) != len(names):
-            record[PROBLEM] = f"row has {len(row)} fields, the header has {len(names)}"
+        if len(row) != width:
+            record[PROBLEM] = f"row has {len(row)} fields, the header has {width}"
         yield record
 
 
-def _jsonl(fh: io.TextIOBase, path: Path | str) -> Iterator[dict]:
+def _jsonl(fh: io.TextIOBase, path: str) -> Iterator[dict]:
     for n, text in enumerate(fh, start=1):
         if not text.strip():
             continue
@@ -87,12 +190,126 @@ def _jsonl(fh: io.TextIOBase, path: Path | str) -> Iterator[dict]:
         yield value if isinstance(value, dict) else {PROBLEM: f"line {n} is not a JSON object"}
 
 
-def _json(fh: io.TextIOBase, path: Path | str) -> Iterator[dict]:
-    try:
-        value = json.load(fh)
-    except (json.JSONDecodeError, RecursionError) as exc:
-        raise InputFileError(f"{path}: not valid JSON: {exc}") from exc
-    if not isinstance(value, list):
-        raise InputFileError(f"{path}: a JSON input must be an array of line objects")
-    for n, item in enumerate(value, start=1):
+def _json(fh: io.TextIOBase, path: str) -> Iterator[dict]:
+    for n, item in enumerate(JsonArray(fh, path), start=1):
         yield item if isinstance(item, dict) else {PROBLEM: f"item {n} is not a JSON object"}
+
+
+class JsonArray:
+    """The items of a JSON array, decoded one at a time from a text stream read in blocks."""
+
+    def __init__(self, fh: io.TextIOBase, path: str) -> None:
+        self.fh, self.path = fh, path
+        self.buf, self.pos, self.eof, self.done = "", 0, False, 0
+        self.decoder = json.JSONDecoder()
+
+    def __iter__(self) -> Iterator[object]:
+        if self._next_char() != "[":
+            if self._next_char() == "":
+                raise InputFileError(f"{self.path}: not valid JSON: the file is empty")
+            raise InputFileError(f"{self.path}: a JSON input must be an array of line objects")
+        self.pos += 1
+        char = self._next_char()
+        while char != "]":
+            if char == "":
+                self._invalid("the array is not closed")
+            yield self._item()
+            char = self._next_char()
+            if char == ",":
+                self.pos += 1
+                char = self._next_char()
+                if char == "]":
+                    self._invalid(f"a comma before ']' at character {self.done + self.pos}")
+            elif char not in ("]", ""):
+                self._invalid(f"expected ',' or ']' at character {self.done + self.pos}")
+        self.pos += 1
+        if self._next_char() != "":
+            self._invalid(f"extra data after the array at character {self.done + self.pos}")
+
+    def _next_char(self) -> str:
+        """The next non-blank character (not consumed), or '' at the end of the file."""
+        while True:
+            while self.pos < len(self.buf) and self.buf[self.pos] in " \t\r\n":
+                self.pos += 1
+            if self.pos < len(self.buf) or not self._fill():
+                return self.buf[self.pos : self.pos + 1]
+
+    def _fill(self) -> bool:
+        if self.eof:
+            return False
+        block = self.fh.read(JSON_BLOCK)
+        self.eof = not block
+        self.done += self.pos
+        self.buf, self.pos = self.buf[self.pos :] + block, 0
+        return bool(block)
+
+    def _item(self) -> object:
+        while True:
+            try:
+                value, end = self.decoder.raw_decode(self.buf, self.pos)
+            except (json.JSONDecodeError, RecursionError) as exc:
+                if len(self.buf) - self.pos > MAX_JSON_ITEM or not self._fill():
+                    self._invalid(str(exc))
+                continue
+            if end < len(self.buf) or not self._fill():  # a number may go on in the next block
+                self.pos = end
+                return value
+
+    def _invalid(self, problem: str) -> None:
+        raise InputFileError(f"{self.path}: not valid JSON: {problem}")
+
+
+def _xlsx(path: str, sheet: str | None) -> Iterator[dict]:
+    if path == "-":
+        raise InputFileError("an XLSX input must be a file, not standard input")
+    import openpyxl  # imported here: only XLSX input needs it
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # zipfile, XML and openpyxl errors all mean the same thing here
+        raise InputFileError(f"{path}: not a readable XLSX workbook: {exc}") from exc
+    try:
+        if sheet is not None and sheet not in book.sheetnames:
+            raise InputFileError(f"{path}: no sheet {sheet!r} (sheets: {', '.join(book.sheetnames)})")
+        ws = book[sheet] if sheet is not None else book.worksheets[0]
+        yield from _sheet_records(ws.iter_rows(values_only=True), path)
+    finally:
+        book.close()
+
+
+def _sheet_records(rows: Iterator[tuple], path: str) -> Iterator[dict]:
+    names: list[str] | None = None
+    for cells in rows:
+        texts = [cell_text(c) for c in cells]
+        if not any(t.strip() for t in texts):
+            continue
+        if names is None:
+            names = [t.strip().lower() for t in texts]
+            while names and not names[-1]:
+                names.pop()
+            if "hts_code" not in names:
+                raise InputFileError(f"{path}: the header has no hts_code column (got: {', '.join(names[:8])})")
+            continue
+        record = dict(zip(names, texts, strict=False))
+        last = max(n for n, t in enumerate(texts, start=1) if t.strip())
+        if last > len(names):
+            record[PROBLEM] = f"row has a value in column {last}, past the header's {len(names)} columns"
+        yield record
+    if names is None:
+        raise InputFileError(f"{path}: empty sheet (a header row is required)")
+
+
+def cell_text(value: object) -> str:
+    """A spreadsheet cell as the text a person sees: numbers to at most 15 significant digits (as a
+    spreadsheet shows them, so that no binary float digits reach money), dates as YYYY-MM-DD."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        return f"{value:.15g}"
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    return str(value)

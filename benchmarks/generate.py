@@ -1,0 +1,200 @@
+"""A seeded generator of realistic customs entry files for the benchmark.
+
+    python -m benchmarks.generate --lines 1000000 --seed 7 -o benchmarks/data/entries-1000000.csv
+
+Entries of 1 to 8 lines to the US (mostly products of Japan) and to Japan (mostly products of the US),
+entry dates spread over 2025-2026, tariff codes taken from every named list of the bundled rule packs
+(so every list is hit) and codes outside them, content values, documents, attributes, SPI, specific
+and compound MFN rates, and declared headings and duties on part of the lines. The vocabulary (lists,
+documents, attributes, SPI) is read from the rule packs, so the file follows the packs as they grow.
+The same seed and packs give the same file, byte for byte. Written as it goes: memory stays flat."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import json
+import random
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from clearance.engine import BUNDLED_RULES, Pack, load_rules
+
+COLUMNS = [
+    "entry_number",
+    "line_number",
+    "destination",
+    "hts_code",
+    "origin",
+    "value",
+    "currency",
+    "quantity",
+    "unit",
+    "entry_date",
+    "loaded_date",
+    "transport_mode",
+    "mfn_rate",
+    "steel_value",
+    "aluminum_value",
+    "copper_value",
+    "us_content_value",
+    "spi",
+    "documents",
+    "attributes",
+    "declared_headings",
+    "declared_duty",
+]
+START = dt.date(2025, 1, 1)
+DAYS = (dt.date(2027, 1, 1) - START).days
+CODE_LENGTH = {"US": (10, 10, 10, 8), "JP": (9,)}
+CURRENCY = {"US": "USD", "JP": "JPY"}
+HOME_ORIGIN = {"US": "JP", "JP": "US"}
+OTHER_ORIGINS = ["CN", "DE", "CA", "MX", "KR", "VN", "TW", "GB", "FR", "IT", "TH", "IN", "BR", "AU", "RU"]
+MODES = ["vessel"] * 14 + ["air"] * 4 + ["truck", "rail", "mail"]
+US_RATES = ["Free", "Free", "2.5%", "4%", "6.5%", "7.5%", "26.4%", "$0.50/kg", "4.4¢/kg", "$1.035/kg + 4.8%"]
+JP_RATES = ["Free", "3%", "5%", "8.5%", "341 JPY/kg", "10%"]
+CONTENT = ["steel_value", "aluminum_value", "copper_value"]
+
+
+@dataclass
+class Vocabulary:
+    """What one destination's pack lets a line say: code-list prefixes, documents, attributes, SPI."""
+
+    lists: list[list[str]] = field(default_factory=list)
+    documents: list[str] = field(default_factory=list)
+    attributes: dict[str, list[str]] = field(default_factory=dict)
+    spi: list[str] = field(default_factory=list)
+
+
+def vocabulary(pack: Pack | None) -> Vocabulary:
+    if pack is None:
+        return Vocabulary()
+    v = Vocabulary(
+        lists=[sorted(lst.prefixes) for _, lst in sorted(pack.lists.items())],
+        documents=sorted(pack.header.documents),
+        spi=sorted({s for m in pack.measures for s in m.scope.spi + m.scope.exclude_spi}),
+    )
+    for name in sorted(pack.header.attributes):
+        v.attributes[name.lower()] = ["yes", "no"]
+    for m in pack.measures:
+        tests = [m.scope.attributes, m.scope.exclude_attributes, *(c.attributes for c in m.conditions)]
+        for test in tests:
+            for name, values in test.items():
+                known = v.attributes.setdefault(name.lower(), [])
+                known.extend(x for x in values if x != "*" and x not in known)
+        for cond in m.conditions:
+            for alt in cond.alternatives():
+                if alt.cap is not None:  # a few types per capped attribute, so that caps are reached
+                    v.attributes[alt.cap.per_attribute.lower()] = [f"type-{n}" for n in range(1, 13)]
+    return v
+
+
+def code(rng: random.Random, destination: str, vocab: Vocabulary) -> str:
+    length = rng.choice(CODE_LENGTH[destination])
+    if vocab.lists and rng.random() < 0.55:
+        prefix = rng.choice(rng.choice(vocab.lists))[:length]
+    else:
+        prefix = f"{rng.randint(1, 97):02d}"
+    digits = prefix + "".join(rng.choice("0123456789") for _ in range(length - len(prefix)))
+    if length >= 8 and rng.random() < 0.5:  # dotted, as on an entry summary
+        return f"{digits[:4]}.{digits[4:6]}.{digits[6:]}"
+    return digits
+
+
+def money(rng: random.Random, low: int, high: int, decimals: int) -> str:
+    cents = rng.randint(low * 10**decimals, high * 10**decimals)
+    if not decimals:
+        return str(cents)
+    return f"{cents // 10**decimals}.{cents % 10**decimals:0{decimals}d}"
+
+
+def header_fields(rng: random.Random, n: int) -> dict[str, str]:
+    destination = "US" if rng.random() < 0.6 else "JP"
+    origin = HOME_ORIGIN[destination] if rng.random() < 0.8 else rng.choice(OTHER_ORIGINS)
+    entry = START + dt.timedelta(days=rng.randrange(DAYS))
+    loaded = entry - dt.timedelta(days=rng.randint(0, 45))
+    return {
+        "entry_number": f"{destination}{entry:%y}-{n:08d}",
+        "destination": destination,
+        "origin": origin,
+        "entry_date": entry.isoformat(),
+        "loaded_date": loaded.isoformat() if rng.random() < 0.85 else "",
+        "transport_mode": rng.choice(MODES),
+    }
+
+
+def line_fields(rng: random.Random, head: dict[str, str], vocab: Vocabulary) -> dict[str, str]:
+    dest = head["destination"]
+    decimals = 2 if dest == "US" else 0
+    value_text = money(rng, 50, int(10 ** rng.uniform(3, 6.3)), decimals)
+    value = int(float(value_text))  # only to bound the content values below
+    rate = rng.choice(US_RATES if dest == "US" else JP_RATES)
+    out = dict(head, hts_code=code(rng, dest, vocab), value=value_text, mfn_rate=rate)
+    if "/" in rate or rng.random() < 0.2:
+        out["quantity"], out["unit"] = str(rng.randint(1, 5000)), "kg"
+    if rng.random() < 0.1:
+        out["currency"] = CURRENCY[dest]
+    if dest == "US" and rng.random() < 0.25:
+        out[rng.choice(CONTENT)] = money(rng, 0, max(value // 2, 1), decimals)
+    if dest == "US" and rng.random() < 0.05:
+        out["us_content_value"] = money(rng, 0, max(value, 1), decimals)
+    if vocab.spi and rng.random() < 0.05:
+        out["spi"] = rng.choice(vocab.spi)
+    if vocab.documents and rng.random() < 0.6:
+        out["documents"] = ";".join(d for d in vocab.documents if rng.random() < 0.4)
+    if vocab.attributes and rng.random() < 0.3:
+        names = rng.sample(sorted(vocab.attributes), k=min(2, len(vocab.attributes)))
+        out["attributes"] = ";".join(f"{n}={rng.choice(vocab.attributes[n])}" for n in names)
+        out["quantity"], out["unit"] = out.get("quantity") or str(rng.randint(1, 400)), out.get("unit") or "no"
+    if rng.random() < 0.3:
+        out["declared_duty"] = money(rng, 0, max(value // 5, 1), decimals)
+    if rng.random() < 0.03:
+        out["declared_headings"] = rng.choice(["9903.01.25", "9903.02.73", "9903.01.33;9903.81.87", "9903.02.72"])
+    if rng.random() < 0.0005:  # a few broken lines, as in any real file
+        out[rng.choice(["value", "entry_date", "origin", "hts_code"])] = rng.choice(["n/a", "", "2025-13-45", "?"])
+    return out
+
+
+def entries(lines: int, seed: int, rules: Path | None = None) -> Iterator[dict[str, str]]:
+    """`lines` entry lines, in entries of 1 to 8 lines, reproducible from `seed`."""
+    packs = load_rules(rules or BUNDLED_RULES)
+    vocab = {dest: vocabulary(packs.get(dest)) for dest in CURRENCY}
+    rng = random.Random(seed)
+    made = entry = 0
+    while made < lines:
+        entry += 1
+        head = header_fields(rng, entry)
+        for n in range(1, min(rng.randint(1, 8), lines - made) + 1):
+            yield dict(line_fields(rng, head, vocab[head["destination"]]), line_number=str(n))
+            made += 1
+
+
+def write(path: Path, lines: int, seed: int, fmt: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        if fmt == "jsonl":
+            for rec in entries(lines, seed):
+                fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+            return
+        w = csv.DictWriter(fh, COLUMNS, delimiter="\t" if fmt == "tsv" else ",", lineterminator="\n")
+        w.writeheader()
+        w.writerows(entries(lines, seed))
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--lines", type=int, default=100_000)
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--format", choices=["csv", "tsv", "jsonl"], default="csv")
+    ap.add_argument("-o", "--output", type=Path, required=True)
+    args = ap.parse_args(argv)
+    write(args.output, args.lines, args.seed, args.format)
+    print(f"wrote {args.lines} lines to {args.output}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

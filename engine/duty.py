@@ -47,7 +47,82 @@ UNITS: dict[str, tuple[str, Decimal]] = {
     "m": ("m", Decimal(1)),
     "m2": ("m2", Decimal(1)),
     "m3": ("m3", Decimal(1)),
+    # Spellings of the HTSUS export (its rates and its Unit of Quantity column). A unit that is measured on
+    # something other than the goods' own weight or count (drained weight, a metal content, proof liters,
+    # clean yield) is a unit of its own: it computes only from a quantity declared in that unit.
+    "liters": ("l", Decimal(1)),
+    "litres": ("l", Decimal(1)),
+    "pf.l": ("pf.l", Decimal(1)),
+    "pf.liter": ("pf.l", Decimal(1)),
+    "pf.liters": ("pf.l", Decimal(1)),
+    "pf. liter": ("pf.l", Decimal(1)),
+    "pf. liters": ("pf.l", Decimal(1)),
+    "proof liter": ("pf.l", Decimal(1)),
+    "proof liters": ("pf.l", Decimal(1)),
+    "pf. liter on ethyl alcohol content": ("pf.l", Decimal(1)),
+    "bbl": ("bbl", Decimal(1)),
+    "barrel": ("bbl", Decimal(1)),
+    "barrels": ("bbl", Decimal(1)),
+    "head": ("no", Decimal(1)),
+    "article": ("no", Decimal(1)),
+    "articles": ("no", Decimal(1)),
+    "hundreds": ("no", Decimal(100)),
+    "1000": ("no", Decimal(1000)),
+    "1,000": ("no", Decimal(1000)),
+    "1,000 pins": ("no", Decimal(1000)),
+    "thousand": ("no", Decimal(1000)),
+    "thousands": ("no", Decimal(1000)),
+    "thou- sand": ("no", Decimal(1000)),
+    "dz pcs": ("no", Decimal(12)),
+    "pr": ("pair", Decimal(1)),
+    "pr.": ("pair", Decimal(1)),
+    "doz. prs.": ("pair", Decimal(12)),
+    "gross": ("gross", Decimal(1)),
+    "gross of immediate containers": ("gross immediate containers", Decimal(1)),
+    "line/gross": ("gr.lines", Decimal(1)),
+    "line/ gross": ("gr.lines", Decimal(1)),
+    "gr.lines": ("gr.lines", Decimal(1)),
+    "pack": ("pack", Decimal(1)),
+    "packs": ("pack", Decimal(1)),
+    "jewel": ("jewel", Decimal(1)),
+    "jewels": ("jewel", Decimal(1)),
+    "jwls.": ("jewel", Decimal(1)),
+    "jewel over 7": ("jewel over 7", Decimal(1)),
+    "lin. m": ("m", Decimal(1)),
+    "lin.m": ("m", Decimal(1)),
+    "m²": ("m2", Decimal(1)),
+    "m2 of recording surface": ("m2 recording surface", Decimal(1)),
+    "m2of recording surface": ("m2 recording surface", Decimal(1)),
+    "clean kg": ("clean kg", Decimal(1)),
+    "cy kg": ("clean kg", Decimal(1)),
+    "kg on drained weight": ("kg drained", Decimal(1)),
+    "kg on drained weght": ("kg drained", Decimal(1)),
+    "kg drained": ("kg drained", Decimal(1)),
+    "kg of total sugars": ("kg ttl sug", Decimal(1)),
+    "kg ttl sug": ("kg ttl sug", Decimal(1)),
+    "kg of anhydrous morphine content": ("kg amc", Decimal(1)),
+    "kg amc": ("kg amc", Decimal(1)),
+    "kg, including weight of container": ("kg gross", Decimal(1)),
+    "t, including weight of container": ("kg gross", Decimal(1000)),
+    "kg on contents and container": ("kg gross", Decimal(1)),
+    "kg gross": ("kg gross", Decimal(1)),
+    "kg on entire contents of container": ("kg contents", Decimal(1)),
+    "kg contents": ("kg contents", Decimal(1)),
 }
+# "/kg on copper content" is per kg of the metal, the export's "Cu kg"
+_CONTENT = {
+    "copper": "Cu",
+    "lead": "Pb",
+    "zinc": "Zn",
+    "molybdenum": "Mo",
+    "tungsten": "W",
+    "magnesium": "Mg",
+    "manganese": "Mn",
+    "silicon": "Si",
+}
+for _name, _symbol in _CONTENT.items():
+    UNITS[f"kg on {_name} content"] = (f"{_symbol} kg", Decimal(1))
+    UNITS[f"{_symbol.lower()} kg"] = (f"{_symbol} kg", Decimal(1))
 
 # currency sign or code -> (ISO code, factor to one unit of that currency)
 CURRENCY_SIGNS: dict[str, tuple[str, Decimal]] = {
@@ -65,8 +140,10 @@ CURRENCY_SIGNS: dict[str, tuple[str, Decimal]] = {
 
 _NUMBER = r"\d+(?:\.\d+)?|\.\d+"
 _PERCENT = re.compile(rf"^({_NUMBER})\s*%?$")
-_PREFIX_MONEY = re.compile(rf"^([$¥€])\s*({_NUMBER})\s*/\s*(\S+)$")
-_SUFFIX_MONEY = re.compile(rf"^({_NUMBER})\s*(¢|c|cents|usd|jpy|yen|eur)\s*/\s*(\S+)$", re.IGNORECASE)
+_FRACTION_PERCENT = re.compile(r"^(\d+) (\d+)/(\d+)\s*%$")  # 33 1/3%
+_PORTION = re.compile(rf"^({_NUMBER})\s*(?:%|percent)\s+((?:on|of|upon) .+)$", re.IGNORECASE)  # 45% on the case
+_PREFIX_MONEY = re.compile(rf"^([$¥€])\s*({_NUMBER})\s*(?:/\s*(.+)|\s(each))$")
+_SUFFIX_MONEY = re.compile(rf"^({_NUMBER})\s*(¢|c|cents|usd|jpy|yen|eur)\s*(?:/\s*(.+)|\s(each))$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -82,6 +159,18 @@ class Specific:
 
 
 @dataclass(frozen=True)
+class Portion:
+    """An ad valorem rate on a part of the value that the line does not declare ("45% on the case",
+    "2 percent of the fair retail value"): it never computes, so the line goes to review."""
+
+    fraction: Decimal
+    basis: str
+
+    def __str__(self) -> str:
+        return f"{percent(self.fraction)}% {self.basis}"
+
+
+@dataclass(frozen=True)
 class DutyExpression:
     """A parsed rate. `kind` is `plain` (ad valorem and/or specific parts), `mfn` (the line's own
     column-1 rate) or `all_in` (top up to `ad_valorem` including the MFN duty)."""
@@ -90,10 +179,11 @@ class DutyExpression:
     kind: Literal["plain", "mfn", "all_in"] = "plain"
     ad_valorem: Decimal = ZERO  # a fraction: 15% -> 0.15
     specific: tuple[Specific, ...] = ()
+    portions: tuple[Portion, ...] = ()
 
     @property
     def is_ad_valorem_only(self) -> bool:
-        return self.kind == "plain" and not self.specific
+        return self.kind == "plain" and not self.specific and not self.portions
 
     def needs_quantity(self) -> bool:
         return bool(self.specific)
@@ -104,9 +194,10 @@ class DutyExpression:
         if self.text.lower() == "free":
             return "Free"
         parts = []
-        if self.ad_valorem or not self.specific:
+        if self.ad_valorem or not (self.specific or self.portions):
             parts.append(f"{percent(self.ad_valorem)}%")
         parts.extend(str(s) for s in self.specific)
+        parts.extend(str(p) for p in self.portions)
         text = " + ".join(parts)
         return f"all-in {text}" if self.kind == "all_in" else text
 
@@ -131,24 +222,34 @@ def _unit(text: str) -> tuple[str, Decimal]:
     return UNITS[key]
 
 
-def _component(text: str, bare_number_is_percent: bool) -> tuple[Decimal, Specific | None]:
+def _component(text: str, bare_number_is_percent: bool) -> Decimal | Specific | Portion:
+    """One `+`-separated part: an ad valorem fraction, a specific duty or a portion."""
     text = text.strip()
     m = _PERCENT.match(text)
     if m and (text.endswith("%") or bare_number_is_percent):
-        return _decimal(m.group(1)) / HUNDRED, None
+        return _decimal(m.group(1)) / HUNDRED
+    m = _FRACTION_PERCENT.match(text)
+    if m:
+        whole, num, den = (_decimal(g) for g in m.groups())
+        if not den:
+            raise DutyExpressionError(f"zero denominator in {text!r}")
+        return (whole + num / den) / HUNDRED
+    m = _PORTION.match(text)
+    if m:
+        return Portion(_decimal(m.group(1)) / HUNDRED, m.group(2))
     m = _PREFIX_MONEY.match(text)
     if m:
-        sign, number, unit_text = m.groups()
+        sign, number, unit_text, each = m.groups()
         code, factor = CURRENCY_SIGNS[sign]
     else:
         m = _SUFFIX_MONEY.match(text)
         if not m:
             raise DutyExpressionError(f"cannot read duty component {text!r}")
-        number, sign, unit_text = m.groups()
+        number, sign, unit_text, each = m.groups()
         code, factor = CURRENCY_SIGNS[sign.lower()]
-    unit, unit_factor = _unit(unit_text)
+    unit, unit_factor = _unit(unit_text or each)
     per_canonical = _decimal(number) * factor / unit_factor
-    return ZERO, Specific(per_canonical, code, unit)
+    return Specific(per_canonical, code, unit)
 
 
 def parse_duty_expression(text: str, *, allow_special: bool = True) -> DutyExpression:
@@ -175,14 +276,20 @@ def _parse(text: str, allow_special: bool) -> DutyExpression:
         kind, body = "all_in", raw[len("all-in ") :]
     ad_valorem = ZERO
     specific: list[Specific] = []
+    portions: list[Portion] = []
     for part in body.split("+"):
-        av, spec = _component(part, bare_number_is_percent=True)
-        ad_valorem += av
-        if spec is not None:
-            specific.append(spec)
-    if kind == "all_in" and specific:
+        comp = _component(part, bare_number_is_percent=True)
+        if isinstance(comp, Specific):
+            specific.append(comp)
+        elif isinstance(comp, Portion):
+            portions.append(comp)
+        else:
+            ad_valorem += comp
+    if kind == "all_in" and (specific or portions):
         raise DutyExpressionError("an all-in rate must be a percentage")
-    return DutyExpression(text=raw, kind=kind, ad_valorem=ad_valorem, specific=tuple(specific))
+    return DutyExpression(
+        text=raw, kind=kind, ad_valorem=ad_valorem, specific=tuple(specific), portions=tuple(portions)
+    )
 
 
 class QuantityError(ValueError):
@@ -205,6 +312,9 @@ def plain_amount(
     expr: DutyExpression, basis: Decimal, quantity: Decimal | None, unit: str | None, currency: str
 ) -> Decimal:
     """Unrounded duty of a plain expression: ad valorem on `basis` plus each specific part."""
+    if expr.portions:
+        p = expr.portions[0]
+        raise QuantityError(f"the rate charges {p}, a part of the value that the line does not declare")
     total = expr.ad_valorem * basis
     for spec in expr.specific:
         total += specific_amount(spec, quantity, unit, currency)

@@ -7,7 +7,6 @@ Reading goes on past each problem (`lint_read.py`); what validates is then cross
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from .lint_checks import check_limits, check_references
 from .lint_codes import CODES
 from .lint_overlap import check_overlaps
 from .lint_read import Finding, PackSource, read_pack
+from .lint_source import display
 from .load import BUNDLED_RULES
 
 FORMATS = ("text", "json", "github")
@@ -84,8 +84,11 @@ def _jurisdictions(sources: list[PackSource]) -> list[Finding]:
             continue
         first = seen.setdefault(src.header.jurisdiction, src.root)
         if first != src.root:
-            out.append(Finding("CL011", src.root / "pack.yaml", 1, f"a second pack for {src.header.jurisdiction} "
-                               f"(first: {first})"))
+            out.append(
+                Finding(
+                    "CL011", src.root / "pack.yaml", 1, f"a second pack for {src.header.jurisdiction} (first: {first})"
+                )
+            )
     return out
 
 
@@ -103,14 +106,6 @@ def lint(path: Path | str | None = None, select: set[str] | None = None) -> Lint
     findings.sort(key=lambda f: (str(f.file), f.line, f.code, f.message))
     files = sum(1 for folder in folders for p in folder.rglob("*") if p.suffix in (".yaml", ".csv"))
     return LintReport(findings=findings, packs=len(folders), files=1 if only else files)
-
-
-def display(path: Path) -> str:
-    """A path as the user would type it: relative to the working folder when inside it."""
-    try:
-        return os.path.relpath(path)
-    except ValueError:
-        return str(path)
 
 
 def render(report: LintReport, fmt: str) -> str:
@@ -138,8 +133,7 @@ def render(report: LintReport, fmt: str) -> str:
         )
     if fmt == "github":
         return "\n".join(
-            f"::{CODES[f.code].severity} file={display(f.file)},line={f.line},title={f.code}::"
-            f"{_escape(f.message)}"
+            f"::{CODES[f.code].severity} file={display(f.file)},line={f.line},title={f.code}::{_escape(f.message)}"
             for f in report.findings
         )
     lines = [f"{display(f.file)}:{f.line}: {f.code} [{CODES[f.code].severity}] {f.message}" for f in report.findings]

@@ -38,8 +38,12 @@ def check_references(src: PackSource) -> None:
         m = loc.measure
         if first[m.id] is not loc:
             other = first[m.id]
-            src.add("CL011", loc.doc.path, loc.line("id"), f"duplicate measure id {m.id} "
-                    f"(first in {other.doc.path.name}:{other.line('id')})")
+            src.add(
+                "CL011",
+                loc.doc.path,
+                loc.line("id"),
+                f"duplicate measure id {m.id} (first in {other.doc.path.name}:{other.line('id')})",
+            )
         _lists(src, loc)
         _origins(src, loc)
         _conditions(src, loc)
@@ -49,8 +53,12 @@ def check_references(src: PackSource) -> None:
         for i, ex in enumerate(m.stacking.excludes):
             known = ex.target[6:] in groups if ex.target.startswith("group:") else ex.target in first
             if not known:
-                src.add("CL005", loc.doc.path, loc.line("stacking", "excludes", i, "target"),
-                        f"measure {m.id}: unknown stacking target {ex.target!r}")
+                src.add(
+                    "CL005",
+                    loc.doc.path,
+                    loc.line("stacking", "excludes", i, "target"),
+                    f"measure {m.id}: unknown stacking target {ex.target!r}",
+                )
         if m.status == "unconfirmed":
             note = f" ({m.note})" if m.note else ""
             src.add("CL009", loc.doc.path, loc.line("status"), f"measure {m.id} is unconfirmed{note}")
@@ -64,8 +72,12 @@ def _lists(src: PackSource, loc: Located) -> None:
     for key, names in (("lists", codes.lists), ("exclude_lists", codes.exclude_lists)):
         for j, name in enumerate(names):
             if name not in src.lists:
-                src.add("CL004", loc.doc.path, loc.line("scope", "codes", key, j),
-                        f"measure {loc.measure.id}: unknown list {name!r} (no lists/{name}.yaml or .csv)")
+                src.add(
+                    "CL004",
+                    loc.doc.path,
+                    loc.line("scope", "codes", key, j),
+                    f"measure {loc.measure.id}: unknown list {name!r} (no lists/{name}.yaml or .csv)",
+                )
 
 
 def _origins(src: PackSource, loc: Located) -> None:
@@ -75,8 +87,12 @@ def _origins(src: PackSource, loc: Located) -> None:
     for key, origins in (("origins", scope.origins), ("exclude_origins", scope.exclude_origins)):
         for j, origin in enumerate(origins):
             if not _known_origin(src.header, origin):
-                src.add("CL012", loc.doc.path, loc.line("scope", key, j),
-                        f"measure {loc.measure.id}: unknown origin or area {origin!r}")
+                src.add(
+                    "CL012",
+                    loc.doc.path,
+                    loc.line("scope", key, j),
+                    f"measure {loc.measure.id}: unknown origin or area {origin!r}",
+                )
 
 
 def _conditions(src: PackSource, loc: Located) -> None:
@@ -86,11 +102,20 @@ def _conditions(src: PackSource, loc: Located) -> None:
         for di, alt in enumerate(cond.alternatives()):
             line = loc.line("conditions", ci, "documents", di)
             if documents and alt.document not in documents:
-                src.add("CL006", loc.doc.path, line,
-                        f"measure {m.id}: condition {cond.id}: unknown document code {alt.document!r}")
+                src.add(
+                    "CL006",
+                    loc.doc.path,
+                    line,
+                    f"measure {m.id}: condition {cond.id}: unknown document code {alt.document!r}",
+                )
             if alt.from_ and alt.until and alt.until <= alt.from_:
-                src.add("CL003", loc.doc.path, line, f"measure {m.id}: condition {cond.id}: document "
-                        f"{alt.document} `from` {alt.from_} must be before `until` {alt.until}")
+                src.add(
+                    "CL003",
+                    loc.doc.path,
+                    line,
+                    f"measure {m.id}: condition {cond.id}: document "
+                    f"{alt.document} `from` {alt.from_} must be before `until` {alt.until}",
+                )
             if alt.cap is not None:
                 _attributes(src, loc, "cap", {alt.cap.per_attribute: []}, "conditions", ci, "documents", di, "cap")
         _attributes(src, loc, f"condition {cond.id}", cond.attributes, "conditions", ci, "attributes")
@@ -102,15 +127,24 @@ def _attributes(src: PackSource, loc: Located, what: str, names: dict, *path: st
         return
     for name in names:
         if name.lower() not in declared:
-            src.add("CL013", loc.doc.path, loc.line(*path, name),
-                    f"measure {loc.measure.id}: {what} tests attribute {name!r}, not declared in pack.yaml")
+            src.add(
+                "CL013",
+                loc.doc.path,
+                loc.line(*path, name),
+                f"measure {loc.measure.id}: {what} tests attribute {name!r}, not declared in pack.yaml",
+            )
 
 
 def _in_transit(src: PackSource, loc: Located) -> None:
     t = loc.measure.dates.in_transit
     if t is not None and t.loaded_from is not None and t.loaded_from >= t.loaded_before:
-        src.add("CL003", loc.doc.path, loc.line("dates", "in_transit"), f"measure {loc.measure.id}: in-transit "
-                f"`loaded_from` {t.loaded_from} must be before `loaded_before` {t.loaded_before}")
+        src.add(
+            "CL003",
+            loc.doc.path,
+            loc.line("dates", "in_transit"),
+            f"measure {loc.measure.id}: in-transit "
+            f"`loaded_from` {t.loaded_from} must be before `loaded_before` {t.loaded_before}",
+        )
 
 
 def _precedence(src: PackSource, ids: set[str]) -> None:
@@ -121,8 +155,12 @@ def _precedence(src: PackSource, ids: set[str]) -> None:
             for ti, target in enumerate(rank):
                 if not target.startswith("group:") and target not in ids:
                     line = src.header_doc.line(("precedence", pi, "order", ri, ti))
-                    src.add("CL005", src.header_doc.path, line,
-                            f"precedence {p.id}: unknown measure {target!r} (a group is written group:NAME)")
+                    src.add(
+                        "CL005",
+                        src.header_doc.path,
+                        line,
+                        f"precedence {p.id}: unknown measure {target!r} (a group is written group:NAME)",
+                    )
 
 
 def check_limits(src: PackSource) -> None:
@@ -146,9 +184,13 @@ def check_limits(src: PackSource) -> None:
         if n + 1 > MAX_PATHS:
             where = first.get(ref.target)
             what = f"condition {ref.condition} of {ref.target}" if ref.condition else ref.target
-            src.add("CL010", where.doc.path if where else header_path, where.line() if where else 1,
-                    f"{what}: the rule expands to {n} durable-rules paths (limit {MAX_PATHS - 1}): "
-                    f"{_hint(where.measure if where else None)}")
+            src.add(
+                "CL010",
+                where.doc.path if where else header_path,
+                where.line() if where else 1,
+                f"{what}: the rule expands to {n} durable-rules paths (limit {MAX_PATHS - 1}): "
+                f"{_hint(where.measure if where else None)}",
+            )
     vocabularies = {
         "lists": compiled.lists,
         "areas": compiled.areas,
@@ -159,8 +201,13 @@ def check_limits(src: PackSource) -> None:
     fields = sum(len(v.names) for v in vocabularies.values()) + FIXED_FACT_FIELDS
     if fields > MAX_FACT_FIELDS:
         counts = ", ".join(f"{len(v.names)} {label}" for label, v in vocabularies.items())
-        src.add("CL010", header_path, 1, f"pack {src.header.id}: facts would need {fields} fields ({counts}, "
-                f"+{FIXED_FACT_FIELDS} fixed); durable-rules limit {MAX_FACT_FIELDS}")
+        src.add(
+            "CL010",
+            header_path,
+            1,
+            f"pack {src.header.id}: facts would need {fields} fields ({counts}, "
+            f"+{FIXED_FACT_FIELDS} fixed); durable-rules limit {MAX_FACT_FIELDS}",
+        )
 
 
 def _hint(m: Measure | None) -> str:

@@ -57,16 +57,19 @@ _code(
     "CL002",
     "overlapping-measures",
     "error",
-    "Two measures compete for the same goods, origins and dates, and nothing decides between them "
+    "Two duty measures compete for the same goods, origins and dates, and nothing decides between them "
     "(like TARIC business rule ME32).",
     """
 ## What it checks
-Two measures compete when both are duties of the same `stacking.group`, or when both report the same
-`heading` (any kind). They overlap when their date windows (`from` inclusive, `until` exclusive), their
-in-transit windows, their origins (areas expanded, exclusions applied) and their tariff codes (prefixes and
-named lists, exclusions applied) all intersect, and their modes, SPI, attributes and content shares do not
-rule each other out. The overlap is decided when one measure excludes the other (by id or `group:`), or when
-precedence orders of `pack.yaml` that rank them apart cover the whole overlapping window.
+Two duty measures compete when they belong to the same `stacking.group`, or report the same `heading`.
+They overlap when their date windows (`from` inclusive, `until` exclusive), their in-transit windows, their
+origins (areas expanded, exclusions applied) and their tariff codes (prefixes and named lists, exclusions
+applied) all intersect, and their modes, SPI, attributes and content shares do not rule each other out.
+The overlap is decided, for each day of it, by any of: one measure excludes the other (by id or `group:`);
+a precedence order of `pack.yaml` ranks them apart; a third measure that applies to every code of the
+shared origins (a suspension, a replacement or an end written as its own instrument) wholly excludes one
+of them. Exemptions are not compared: they only take measures out, and overlapping exemptions are normal
+(several legal grounds for one exemption heading).
 
 ## Why is this bad?
 A line in the overlap gets both duties, or `review` with `stacking.ambiguous`: usually a new instrument
@@ -86,7 +89,8 @@ replaced an old rate and the old measure was not closed (`until`) or excluded.
 
 ## Fix
 Close the older measure with `until`, or give the newer one
-`excludes: [{target: us.example.old, reason: "..."}]`, or add a dated precedence order.
+`excludes: [{target: us.example.old, reason: "..."}]`, or add the instrument that ends the old measure
+(an exemption from its date that excludes it), or a dated precedence order.
 """,
 )
 _code(

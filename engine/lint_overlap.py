@@ -19,11 +19,12 @@ Window = tuple[dt.date, dt.date | None]  # from inclusive, until exclusive (None
 
 
 def competing(a: Measure, b: Measure) -> str | None:
-    """Why two measures compete for one line, or None: duties of one group, or one heading."""
-    if a.kind != b.kind:
+    """Why two duty measures compete for one line, or None: one group, or one heading. (Exemptions of one
+    group or heading may overlap: each only takes measures out, and the first to do so reports its heading.)"""
+    if a.kind != "duty" or b.kind != "duty":
         return None
     group = a.stacking.group
-    if a.kind == "duty" and group and group == b.stacking.group:
+    if group and group == b.stacking.group:
         return f"both duties of group {group}"
     if a.heading and a.heading == b.heading:
         return f"both report heading {a.heading}"
@@ -59,16 +60,33 @@ def _countries(origins: list[str], areas: dict[str, list[str]]) -> set[str]:
     return out
 
 
-def origins_overlap(a: Scope, b: Scope, areas: dict[str, list[str]]) -> str | None:
-    """The origins both measures cover ('all' when both cover every country; at most five), or None."""
+def _origin_sets(a: Scope, b: Scope, areas: dict[str, list[str]]) -> tuple[set[str] | None, set[str]]:
+    """The origins both scopes cover: (None, X) for every country but X, or (S, set()) for the set S."""
     excluded = _countries(a.exclude_origins, areas) | _countries(b.exclude_origins, areas)
     ia = None if "*" in a.origins else _countries(a.origins, areas)
     ib = None if "*" in b.origins else _countries(b.origins, areas)
     if ia is None and ib is None:
-        return "all" + (f" but {', '.join(sorted(excluded))}" if excluded else "")
+        return None, excluded
     both = ib if ia is None else ia if ib is None else ia & ib
-    left = sorted(both - excluded)  # type: ignore[operator]
+    return both - excluded, set()  # type: ignore[operator]
+
+
+def origins_overlap(a: Scope, b: Scope, areas: dict[str, list[str]]) -> str | None:
+    """The origins both measures cover ('all' when both cover every country; at most five), or None."""
+    both, excluded = _origin_sets(a, b, areas)
+    if both is None:
+        return "all" + (f" but {', '.join(sorted(excluded))}" if excluded else "")
+    left = sorted(both)
     return ", ".join(left[:5]) + (", ..." if len(left) > 5 else "") if left else None
+
+
+def _covers_origins(c: Scope, a: Scope, b: Scope, areas: dict[str, list[str]]) -> bool:
+    both, excluded = _origin_sets(a, b, areas)
+    ic = None if "*" in c.origins else _countries(c.origins, areas)
+    ec = _countries(c.exclude_origins, areas)
+    if both is None:
+        return ic is None and ec <= excluded
+    return not both & ec if ic is None else both <= ic - ec
 
 
 def _under(code: str, prefixes: set[str] | frozenset[str]) -> bool:
@@ -149,8 +167,7 @@ def facets_apart(a: Measure, b: Measure) -> bool:
 
 
 def excludes(a: Measure, b: Measure) -> bool:
-    targets = {ex.target for ex in a.stacking.excludes}
-    return b.id in targets or (b.stacking.group is not None and f"group:{b.stacking.group}" in targets)
+    return any(excludes_one(ex.target, b) for ex in a.stacking.excludes)
 
 
 def _rank(order: list[list[str]], m: Measure) -> int | None:
@@ -172,7 +189,34 @@ def _window(m: Measure) -> Window:
     return m.dates.from_, m.dates.until
 
 
-def conflict(src: PackSource, a: Measure, b: Measure) -> str | None:
+def _unrestricted(c: Measure) -> bool:
+    """Applies to every line of its origins and dates (no codes, modes, SPI, attributes, shares, fields)."""
+    s = c.scope
+    narrowed = s.modes or s.spi or s.exclude_spi or s.attributes or s.exclude_attributes or s.shares
+    return s.codes is None and not narrowed and not s.requires_fields and c.dates.in_transit is None
+
+
+def closing_windows(measures: list[Measure], a: Measure, b: Measure, areas: dict[str, list[str]]) -> list[Window]:
+    """The windows of third measures that wholly exclude `a` or `b` on every line the two share (a
+    suspension, a replacement or an end written as its own instrument, rather than an `until`)."""
+    out = []
+    for c in measures:
+        if c.id in (a.id, b.id) or not _unrestricted(c) or not _covers_origins(c.scope, a.scope, b.scope, areas):
+            continue
+        for ex in c.stacking.excludes:
+            if ex.when == "applies" and ex.portion == "all":
+                one = excludes_one(ex.target, a) or excludes_one(ex.target, b)
+                if one:
+                    out.append(_window(c))
+                    break
+    return out
+
+
+def excludes_one(target: str, m: Measure) -> bool:
+    return target == m.id or (m.stacking.group is not None and target == f"group:{m.stacking.group}")
+
+
+def conflict(src: PackSource, a: Measure, b: Measure, measures: list[Measure]) -> str | None:
     """Why `a` and `b` overlap with nothing to decide, or None."""
     why = competing(a, b)
     if why is None or excludes(a, b) or excludes(b, a):
@@ -180,9 +224,10 @@ def conflict(src: PackSource, a: Measure, b: Measure) -> str | None:
     window = intersect(_window(a), _window(b))
     if window is None or facets_apart(a, b):
         return None
-    if src.header is not None and covered(window, precedence_windows(src.header, a, b)):
-        return None
     areas = src.header.areas if src.header else {}
+    deciding = precedence_windows(src.header, a, b) if src.header is not None else []
+    if covered(window, deciding + closing_windows(measures, a, b, areas)):
+        return None
     origin = origins_overlap(a.scope, b.scope, areas)
     code = codes_overlap(a.scope, b.scope, src.lists) if origin else None
     if origin is None or code is None:
@@ -194,14 +239,15 @@ def conflict(src: PackSource, a: Measure, b: Measure) -> str | None:
 def check_overlaps(src: PackSource) -> None:
     """CL002 for each pair of measures that overlap undecided, on the later one."""
     usable = list(usable_measures(src).values())
+    measures = [loc.measure for loc in usable]
     for j, lb in enumerate(usable):
         for la in usable[:j]:
-            why = conflict(src, la.measure, lb.measure)
+            why = conflict(src, la.measure, lb.measure, measures)
             if why:
                 src.add(
                     "CL002",
                     lb.doc.path,
                     lb.line("id"),
                     f"measures {la.measure.id} ({la.doc.path.name}:{la.line('id')}) and {lb.measure.id} overlap "
-                    f"({why}): neither excludes the other and no precedence order ranks them",
+                    f"({why}): nothing excludes either or ranks them for the whole window",
                 )

@@ -189,9 +189,7 @@ def read_measures(src: PackSource, path: Path) -> None:
             read_measure(src, doc, i, raw, citations, published)
 
 
-def read_measure(
-    src: PackSource, doc: Doc, i: int, raw: dict, citations: list, published: dt.date | None
-) -> None:
+def read_measure(src: PackSource, doc: Doc, i: int, raw: dict, citations: list, published: dt.date | None) -> None:
     """The file's defaults are merged as the loader merges them, then the measure is validated."""
     item = dict(raw)
     item.setdefault("citations", list(citations))

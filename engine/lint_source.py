@@ -6,6 +6,7 @@ reads each file itself. Only the safe loader is used: no object construction, ev
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -104,3 +105,12 @@ def plain_loc(loc: Loc) -> str:
             continue
         parts.append(str(part))
     return ".".join(parts)
+
+
+def display(path: Path) -> str:
+    """A path as the user would type it: relative to the working folder when inside it."""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return str(path)
+    return str(path) if rel.startswith("..") else rel

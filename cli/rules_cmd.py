@@ -1,0 +1,141 @@
+"""`clearance rules ...`: tools for the people who maintain the rule packs. Each subcommand is a thin shell
+over a library function of the same name (`lint`, `golden_test`, `list_measures`, `show`, `schema`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from clearance.cli.shared import fail, parse_date
+from clearance.engine import PackError, load_rules
+from clearance.engine.catalog import SCHEMA_KINDS, list_measures, render_list, render_show, schema, show
+from clearance.engine.golden_report import golden_test, outcomes_json, render_outcomes
+from clearance.engine.lint import FORMATS as LINT_FORMATS
+from clearance.engine.lint import LintError, lint, render
+from clearance.engine.lint_codes import CODES, describe
+from clearance.engine.match import MatchError
+
+TEXT_JSON = click.Choice(["text", "json"])
+
+
+@click.group()
+def rules() -> None:
+    """Lint, test and document the rule packs."""
+
+
+def _explain(code: str) -> None:
+    try:
+        click.echo(describe(code).render())
+    except KeyError:
+        fail(f"unknown finding code {code!r} (codes: {', '.join(CODES)})")
+
+
+@rules.command("lint")
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(LINT_FORMATS), default="text", show_default=True)
+@click.option("--select", metavar="CODES", help="Report only these codes, comma-separated (e.g. CL002,CL004).")
+@click.option("--explain", "explain_code", metavar="CODE", help="Print the documentation of a finding code.")
+def lint_cmd(path: Path | None, fmt: str, select: str | None, explain_code: str | None) -> None:
+    """Lint PATH (a rules folder, a pack folder or one file of a pack; default: the shipped rules).
+
+    Every problem with its file, line and code: schema errors, overlapping measures with nothing to decide
+    between them, windows that end before they start, unknown lists, measures, documents, origins and
+    attributes, tariff-code list entries that are not digits, measures without a citation, unconfirmed
+    measures (warnings) and durable-rules limits. Exit codes: 0 clean (warnings allowed), 1 errors,
+    2 usage or unreadable path."""
+    if explain_code:
+        _explain(explain_code)
+        return
+    codes = {c.strip().upper() for c in select.split(",") if c.strip()} if select else None
+    unknown = sorted((codes or set()) - set(CODES))
+    if unknown:
+        fail(f"unknown finding code(s) {', '.join(unknown)}")
+    try:
+        report = lint(path, codes)
+    except LintError as exc:
+        fail(str(exc))
+    text = render(report, fmt)
+    if text:
+        click.echo(text)
+    sys.exit(report.exit_code)
+
+
+@rules.command("rule")
+@click.argument("code", required=False)
+def rule_cmd(code: str | None) -> None:
+    """Document a lint finding CODE (like `ruff rule`), or list every code."""
+    if code:
+        _explain(code)
+        return
+    for c in CODES.values():
+        click.echo(f"{c.code}  {c.name:<24} {c.severity:<8} {c.summary}")
+
+
+@rules.command("test")
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+@click.option("--law-as-of", callback=parse_date, metavar="DATE", help="Law date for cases that name none.")
+@click.option("-k", "select", metavar="TEXT", help="Run only the cases whose file::name contains TEXT.")
+@click.option("--format", "fmt", type=TEXT_JSON, default="text", show_default=True)
+def test_cmd(path: Path | None, law_as_of: dt.date | None, select: str | None, fmt: str) -> None:
+    """Run the golden cases (*.test.yaml) under PATH (default: the shipped rules) and show each failure as
+    a diff of expected against got. Exit codes: 0 all pass, 1 a case fails, 2 no cases or a pack error."""
+    try:
+        outcomes = golden_test(path, law_as_of, select)
+    except (PackError, MatchError) as exc:
+        fail(str(exc))
+    if not outcomes:
+        fail(f"no golden case matches {select!r}")
+    if fmt == "json":
+        click.echo(json.dumps(outcomes_json(outcomes), indent=2))
+    else:
+        click.echo(render_outcomes(outcomes))
+    sys.exit(0 if all(o.ok for o in outcomes) else 1)
+
+
+def _packs(rules_path: Path | None) -> dict:
+    try:
+        return load_rules(rules_path)
+    except PackError as exc:
+        fail(str(exc))
+
+
+RULES_OPTION = click.option(
+    "--rules", "rules_path", type=click.Path(path_type=Path), default=None, help="Rules folder (default: shipped)."
+)
+
+
+@rules.command("list")
+@RULES_OPTION
+@click.option("--on", callback=parse_date, metavar="DATE", help="Only measures in force on DATE.")
+@click.option("--format", "fmt", type=TEXT_JSON, default="text", show_default=True)
+def list_cmd(rules_path: Path | None, on: dt.date | None, fmt: str) -> None:
+    """List the measures of the packs: id, kind, heading, rate, dates and status."""
+    rows = list_measures(_packs(rules_path), on)
+    click.echo(json.dumps(rows, indent=2) if fmt == "json" else render_list(rows))
+
+
+@rules.command("show")
+@click.argument("measure_id")
+@RULES_OPTION
+@click.option("--format", "fmt", type=TEXT_JSON, default="text", show_default=True)
+def show_cmd(measure_id: str, rules_path: Path | None, fmt: str) -> None:
+    """Document one measure: title, citations, dates, scope, rate, what it excludes and is excluded by."""
+    packs = _packs(rules_path)
+    try:
+        info = show(packs, measure_id)
+    except KeyError:
+        fail(f"no measure {measure_id!r} (see `clearance rules list`)")
+    click.echo(json.dumps(info, indent=2) if fmt == "json" else render_show(info))
+
+
+@rules.command("schema")
+@click.option("--kind", type=click.Choice(SCHEMA_KINDS), default="all", show_default=True, help="Which file kind.")
+@click.option("-o", "--output", type=click.File("w", encoding="utf-8"), default="-", help="Write the schema here.")
+def schema_cmd(kind: str, output) -> None:  # type: ignore[no-untyped-def]
+    """The JSON Schema of the pack files (from the pydantic models), for editors: pack.yaml, measure files,
+    lists/*.yaml and *.test.yaml (`--kind all`, the default, accepts any of them)."""
+    output.write(json.dumps(schema(kind), indent=2) + "\n")

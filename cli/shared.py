@@ -1,0 +1,26 @@
+"""Small helpers shared by the `rules`, `explain` and `diff` commands (kept apart from `main.py`, which
+imports those commands)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from typing import NoReturn
+
+import click
+
+
+def parse_date(ctx: click.Context | None, param: click.Parameter | None, value: str | None) -> dt.date | None:
+    """Click callback: a `YYYY-MM-DD` option value as a date."""
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date YYYY-MM-DD") from None
+
+
+def fail(message: str) -> NoReturn:
+    """One clear line on stderr and exit code 2: never a traceback."""
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(2)

@@ -113,5 +113,11 @@ def check(
     sys.exit(1 if failing else 0)
 
 
+# Commands of their own modules (rule-pack tools), registered here so that `clearance` has them all.
+from clearance.cli.rules_cmd import rules  # noqa: E402
+
+cli.add_command(rules)
+
+
 if __name__ == "__main__":  # pragma: no cover
     cli()

@@ -7,9 +7,15 @@
   flat in long runs; identical facts in one batch are asserted once (durable-rules refuses a repeat).
 - Each `Matcher` has its own `Host` that starts no background threads (durable's default host runs
   timers that would fire actions off the caller's thread); nothing relies on durable's global host.
-- durable-rules hangs (does not raise) past roughly 512 rule paths in one ruleset, and refuses facts
-  of more than about 250 fields: rules are split into rulesets of at most `MAX_PATHS` paths (each `$or`
-  alternative is a path) and packs whose facts could exceed `MAX_FACT_FIELDS` are refused.
+- durable-rules has fixed-size tables and fails (hangs, raises, or corrupts memory) past them: about 512
+  tests off one node (a hang), 128 `$nex` tests off one node, and a matching stack of 64 nodes: a fact
+  that reaches 65 matching tests at once aborts the process ("double free or corruption"). Each rule path
+  (each `$or` alternative; `$or`s inside an `$and` multiply) can hold at most one slot of each, so rules
+  are split into rulesets of at most `MAX_PATHS` paths, the catch-all included.
+- A rule holds at most `MAX_OPERATORS` `$and`/`$or` operators (durable's expression sequence has 32 slots,
+  two per operator); a rule with more is refused with `MatchError`, as is any other rule durable refuses.
+- Facts of more than about 250 fields crash durable-rules: packs whose facts could exceed
+  `MAX_FACT_FIELDS` are refused.
 - `$or` makes a rule fire once per true alternative: matches are collected into sets.
 """
 
@@ -23,7 +29,8 @@ from durable import engine as durable_engine
 
 from .compile import CompiledPack, Cond, RuleRef
 
-MAX_PATHS = 300
+MAX_PATHS = 60  # durable's matching stack holds 64 nodes (see the module docstring)
+MAX_OPERATORS = 15
 MAX_FACT_FIELDS = 200
 FIXED_FACT_FIELDS = 32  # t, o, d, h2..h10, ld, mode, has_*/sh_*, id, sid
 CATCH_ALL = "catch_all"
@@ -43,7 +50,8 @@ class _Host(durable_engine.Host):
 
 
 def paths(cond: Cond) -> int:
-    """How many rule paths durable-rules makes of a condition (`$or` alternatives multiply)."""
+    """How many rule paths durable-rules makes of a condition (`$or` alternatives inside an `$and`
+    multiply): a bound on the tests the rule adds off one node and on the stack slots it can fill."""
     if "$or" in cond:
         return sum(paths(c) for c in cond["$or"])
     if "$and" in cond:
@@ -54,6 +62,20 @@ def paths(cond: Cond) -> int:
     return 1
 
 
+def operators(cond: Cond) -> int:
+    """How many `$and`/`$or` operators a condition nests (durable-rules keeps at most `MAX_OPERATORS`)."""
+    for op in ("$or", "$and"):
+        if op in cond:
+            return 1 + sum(operators(c) for c in cond[op])
+    return 0
+
+
+def describe(ref: RuleRef) -> str:
+    if ref.kind == "precedence":
+        return f"precedence {ref.target}"
+    return f"measure {ref.target}" + (f" condition {ref.condition}" if ref.condition else "")
+
+
 def split_rules(rules: dict[str, tuple[RuleRef, Cond]], limit: int = MAX_PATHS) -> list[list[str]]:
     """Group rule names into chunks of at most `limit` paths (the catch-all adds one to each)."""
     chunks: list[list[str]] = [[]]
@@ -61,7 +83,16 @@ def split_rules(rules: dict[str, tuple[RuleRef, Cond]], limit: int = MAX_PATHS) 
     for name, (ref, cond) in rules.items():
         n = paths(cond)
         if n + 1 > limit:
-            raise MatchError(f"rule for {ref.target} expands to {n} paths (limit {limit - 1}): use a named list")
+            raise MatchError(
+                f"rule for {describe(ref)} expands to {n} paths (limit {limit - 1}): "
+                "use a named list or area, or fewer alternatives"
+            )
+        ops = operators(cond)
+        if ops > MAX_OPERATORS:
+            raise MatchError(
+                f"rule for {describe(ref)} nests {ops} and/or operators (durable-rules limit {MAX_OPERATORS}): "
+                "use fewer origin, mode, attribute or document alternatives"
+            )
         if used + n + 1 > limit and chunks[-1]:
             chunks.append([])
             used = 0
@@ -101,7 +132,10 @@ class Matcher:
             definitions[name] = ruleset
             self._rules_of[name] = set(ruleset)
             self._names.append(name)
-        self._host.set_rulesets(definitions)
+        try:
+            self._host.set_rulesets(definitions)
+        except Exception as exc:  # durable's own refusal (e.g. error 113) must stay a one-line pack error
+            raise MatchError(f"pack {compiled.pack.id}: durable-rules refused the compiled rules: {exc}") from exc
 
     @property
     def ruleset_count(self) -> int:
@@ -119,14 +153,16 @@ class Matcher:
         """Matched rules per fact, in order. A fact that breaks the engine gets its exception, and the
         rest of the batch is still matched."""
         keys = [tuple(sorted(f.items())) for f in facts]
-        new = list(dict.fromkeys(k for k in keys if k not in self._cache))
+        found = {k: self._cache[k] for k in keys if k in self._cache}  # taken before the cache may be cleared
+        new = list(dict.fromkeys(k for k in keys if k not in found))
         if new:
             results = self._match_unique([dict(key, id=i) for i, key in enumerate(new)])
+            fresh = dict(zip(new, results, strict=True))
             if len(self._cache) + len(new) > CACHE_SIZE:
                 self._cache.clear()
-            for key, result in zip(new, results, strict=True):
-                self._cache[key] = result
-        return [self._cache[k] if k in self._cache else MatchError("cache overflow") for k in keys]
+            self._cache.update(fresh)
+            found.update(fresh)
+        return [found[k] for k in keys]
 
     def _match_unique(self, batch: list[dict]) -> list[frozenset[RuleRef] | Exception]:
         sid = f"s{next(self._sessions)}"
@@ -142,7 +178,7 @@ class Matcher:
                     failed.update(self._one_by_one(name, batch, sid))
         finally:
             for name in self._names:
-                self._host.delete_state(name, sid)
+                self._forget(name, sid)
         matched: list[set[RuleRef]] = [set() for _ in batch]
         seen = [0] * len(batch)
         for rule, i in self._hits:
@@ -161,9 +197,17 @@ class Matcher:
                 out.append(frozenset(m))
         return out
 
+    def _forget(self, name: str, sid: str) -> None:
+        """Delete a session's state. A session no fact got into has none (durable error 309)."""
+        try:
+            self._host.delete_state(name, sid)
+        except Exception as exc:
+            if "error code: 309" not in str(exc):
+                raise
+
     def _one_by_one(self, name: str, batch: list[dict], sid: str) -> dict[int, Exception]:
         """After a batch failed: retract what got in, then assert fact by fact to isolate the bad one."""
-        self._host.delete_state(name, sid)
+        self._forget(name, sid)
         mine = self._rules_of[name]
         self._hits.difference_update({h for h in self._hits if h[0] in mine})
         failed = {}

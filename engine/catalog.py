@@ -53,15 +53,13 @@ _MODELS: dict[str, type[BaseModel]] = {
 def schema(kind: str = "all") -> dict:
     """One JSON Schema (draft 2020-12) for the pack files: `pack` (pack.yaml), `measures` (a measure file),
     `list` (lists/*.yaml), `test` (*.test.yaml), or `all` (any of them, for one editor glob)."""
-    kinds = list(_MODELS) if kind == "all" else [kind]
-    refs, doc = models_json_schema([(_MODELS[k], "validation") for k in kinds])
     out: dict = {"$schema": "https://json-schema.org/draft/2020-12/schema"}
-    if kind == "all":
-        out["title"] = "clearance rule pack file"
-        out["description"] = "pack.yaml, a measure file, a code list (lists/) or golden cases (*.test.yaml)."
-        out["anyOf"] = list(refs.values())
-    else:
-        out.update(refs[(_MODELS[kind], "validation")])
+    if kind != "all":
+        return out | _MODELS[kind].model_json_schema()
+    refs, doc = models_json_schema([(model, "validation") for model in _MODELS.values()])
+    out["title"] = "clearance rule pack file"
+    out["description"] = "pack.yaml, a measure file, a code list (lists/) or golden cases (*.test.yaml)."
+    out["anyOf"] = list(refs.values())
     out["$defs"] = doc["$defs"]
     return out
 

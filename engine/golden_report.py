@@ -14,11 +14,11 @@ from .load import BUNDLED_RULES, TEST_SUFFIX, PackError, load_rules
 from .result import Result
 
 
-def rules_root(path: Path) -> Path:
-    """The folder to load packs from for a case file: its pack, or the rules folder holding several."""
+def pack_of(path: Path) -> Path:
+    """The pack folder a case file lives in (its cases name their destination when it is not US)."""
     for parent in path.resolve().parents:
         if (parent / "pack.yaml").is_file():
-            return parent.parent if len(list(parent.parent.glob("*/pack.yaml"))) > 1 else parent
+            return parent
     raise PackError(f"{path}: not inside a rule pack (no pack.yaml above it)")
 
 
@@ -32,7 +32,7 @@ def golden_test(
     if base.is_file():
         if not base.name.endswith(TEST_SUFFIX):
             raise PackError(f"{base}: golden cases are files named *{TEST_SUFFIX}")
-        files, root = [base], rules_root(base)
+        files, root = [base], pack_of(base)
     elif base.is_dir():
         files, root = case_files(base), base
     else:

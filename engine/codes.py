@@ -1,7 +1,12 @@
-"""How customs people write codes: 8703.23.01, 8703.23.01.40, 0201.30.500 (digits in, dotted out)."""
+"""How customs people write codes: 8703.23.01, 8703.23.01.40, 1006.30.000 (digits in, dotted out).
+
+Heading (4) and subheading (2) first; the national digits after the HS six are written in pairs, or as one
+group when there is an odd number of them (a 9-digit code: HS six + three national digits)."""
 
 from __future__ import annotations
 
 
 def format_code(code: str) -> str:
-    return ".".join(p for p in (code[:4], code[4:6], code[6:8], code[8:]) if p)
+    national = code[6:]
+    groups = [national] if len(national) % 2 else [national[i : i + 2] for i in range(0, len(national), 2)]
+    return ".".join(p for p in (code[:4], code[4:6], *groups) if p)

@@ -19,6 +19,7 @@ from .load import Pack
 from .model import SHARE_FIELDS, Alternative, Condition, Measure, Scope
 
 Cond = dict
+MAX_CODE = 10  # digits of the longest tariff code
 
 
 def day(d: dt.date) -> int:
@@ -84,8 +85,8 @@ class CompiledPack:
         """The line as a flat fact: only fields this pack's rules can test, all ints or strings."""
         code = line.hts_code
         f: dict = {"t": "line", "o": line.origin, "d": self.canonical("d", day(line.entry_date))}
-        for n in range(2, len(code) + 1):
-            f[f"h{n}"] = code[:n]
+        for n in range(2, MAX_CODE + 1):  # absent lengths are "" so that `$neq` holds for them
+            f[f"h{n}"] = code[:n] if n <= len(code) else ""
         if line.loaded_date is not None:
             f["ld"] = self.canonical("ld", day(line.loaded_date))
         if line.transport_mode:
@@ -102,9 +103,8 @@ class CompiledPack:
         for name, key in self.spi.names.items():
             if name in line.spi:
                 f[key] = 1
-        for name, key in self.attributes.names.items():
-            if name in line.attributes:
-                f[key] = line.attributes[name]
+        for name, key in self.attributes.names.items():  # missing attributes are ""
+            f[key] = line.attributes.get(name, "").lower()
         for name in SHARE_FIELDS:
             part = getattr(line, name)
             if part is not None:
@@ -193,7 +193,7 @@ class _Compiler:
             out.append(self.attribute_in(name, values))
         for name, values in scope.exclude_attributes.items():
             key = self.attributes.key(name.lower())
-            out += [{"$neq": {key: v}} for v in values]
+            out += [{"$neq": {key: v.lower()}} for v in values]
         for test in scope.shares:
             out.append({f"has_{test.field}": 1})
             if test.gte is not None:
@@ -209,8 +209,8 @@ class _Compiler:
     def attribute_in(self, name: str, values: list[str]) -> Cond | None:
         key = self.attributes.key(name.lower())
         if "*" in values:
-            return {"$ex": {key: 1}}
-        return _any([{key: v} for v in values])
+            return {"$neq": {key: ""}}
+        return _any([{key: v.lower()} for v in values])
 
     def window(self, start: dt.date | None, until: dt.date | None) -> list[Cond | None]:
         return [
@@ -258,7 +258,10 @@ class _Compiler:
             failures.append(_all(no_document))
         for name, values in cond.attributes.items():
             key = self.attributes.key(name.lower())
-            failures.append(_any([{"$nex": {key: 1}}, _all([{"$neq": {key: v}} for v in values])]))  # type: ignore[list-item]
+            if "*" in values:
+                failures.append({key: ""})
+            else:
+                failures.append(_all([{"$neq": {key: v.lower()}} for v in values]))
         return _all([self.measure(m), _any(failures)])
 
 

@@ -10,6 +10,7 @@ from decimal import Decimal, InvalidOperation
 import pycountry
 from pydantic import BaseModel, ConfigDict
 
+from .codes import format_code
 from .duty import DutyExpression, DutyExpressionError, parse_duty_expression
 
 COLUMNS = (
@@ -160,7 +161,7 @@ def _headings(text: str) -> tuple[str, ...]:
         digits = re.sub(r"[.\s]", "", item)
         if not digits.isdigit() or len(digits) not in (8, 9, 10):
             raise ValueError(f"{item!r} is not a heading")
-        out.append(f"{digits[:4]}.{digits[4:6]}.{digits[6:8]}" + (f".{digits[8:]}" if digits[8:] else ""))
+        out.append(format_code(digits))
     return tuple(out)
 
 

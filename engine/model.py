@@ -141,6 +141,7 @@ class Cap(Strict):
 
     units: int = Field(gt=0)
     per_attribute: str
+    unit: str = "no"  # the line's quantity must be in this unit (canonical, see duty.UNITS)
 
 
 class Condition(Strict):

@@ -14,7 +14,7 @@ from decimal import Decimal
 from .codes import format_code
 from .compile import CompiledPack, RuleRef
 from .declared import compare_declared
-from .duty import ZERO, DutyExpression, QuantityError, percent, plain_amount, round_money
+from .duty import UNITS, ZERO, DutyExpression, QuantityError, percent, plain_amount, round_money
 from .line import Line
 from .model import Condition, Measure
 from .result import DutyLine, Excluded, QuotaClaim, Reason, Result, verdict_of
@@ -44,6 +44,7 @@ class Settled:
     heading: str = ""
     basis_value: Decimal | None = None
     effective: bool = False
+    per_quantity: bool = False  # a specific rate only: the basis shown is the quantity
 
 
 def cite(citations: list[str]) -> str:
@@ -192,6 +193,7 @@ def _amount(s: Settled, expr: DutyExpression, line: Line, currency: str) -> Deci
             s.rate = "MFN"
             raise _MissingMfn
         s.rate = line.mfn.describe()
+        s.per_quantity = bool(line.mfn.specific) and not line.mfn.ad_valorem
         return plain_amount(line.mfn, s.basis_value, line.quantity, line.unit, currency)
     if expr.kind == "all_in":
         mfn_duty = _mfn_duty(line, currency)
@@ -205,6 +207,7 @@ def _amount(s: Settled, expr: DutyExpression, line: Line, currency: str) -> Deci
             s.heading = s.measure.nil_heading
         return top_up * s.basis_value
     s.rate = expr.describe()
+    s.per_quantity = bool(expr.specific) and not expr.ad_valorem
     return plain_amount(expr, s.basis_value, line.quantity, line.unit, currency)
 
 
@@ -338,7 +341,9 @@ def _claim(m: Measure, cond: Condition, line: Line, reasons: list[Reason]) -> li
     alt = cond.capped()
     assert alt is not None and alt.cap is not None
     key = line.attributes.get(alt.cap.per_attribute.lower())
-    missing = [n for n, v in ((alt.cap.per_attribute, key), ("quantity", line.quantity)) if v is None]
+    unit = UNITS.get(line.unit.lower(), (None, None))[0] if line.unit else alt.cap.unit  # no unit: a count
+    quantity = line.quantity if unit == alt.cap.unit else None
+    missing = [n for n, v in ((alt.cap.per_attribute, key), (f"quantity in {alt.cap.unit}", quantity)) if v is None]
     if missing:
         reasons.append(
             Reason(
@@ -382,6 +387,9 @@ def _duty_lines(survivors: list[Settled], line: Line, minor_unit: int, reasons: 
         if m.kind != "duty" or s.amount is None or s.basis_value is None:
             continue
         basis = m.basis.field + "".join(f" - {b}" for b in s.removed_by)
+        basis_value = s.basis_value
+        if s.per_quantity and line.quantity is not None:
+            basis, basis_value = f"quantity ({line.unit})", line.quantity
         amount = round_money(s.amount, minor_unit)
         out.append(
             DutyLine(
@@ -389,7 +397,7 @@ def _duty_lines(survivors: list[Settled], line: Line, minor_unit: int, reasons: 
                 heading=s.heading,
                 rate=s.rate,
                 basis=basis,
-                basis_value=s.basis_value,
+                basis_value=basis_value,
                 amount=amount,
             )
         )
@@ -398,7 +406,7 @@ def _duty_lines(survivors: list[Settled], line: Line, minor_unit: int, reasons: 
                 severity="info",
                 rule=m.id,
                 citation=cite(m.citations),
-                message=f"{s.heading} {m.title}: {s.rate} on {basis} {s.basis_value} = {amount}",
+                message=f"{s.heading} {m.title}: {s.rate} on {basis} {basis_value} = {amount}",
             )
         )
     return out

@@ -129,3 +129,10 @@ def test_ledger_counts_in_decimal() -> None:
     used, within = ledger.claim("k", Decimal("0.7"), 1)
     assert str(used) == "0.3" and within  # 0.1 + 0.2 + 0.7 == 1 exactly: no float drift
     assert ledger.claim("k", Decimal("0.01"), 1) == (1, False)
+
+
+def test_quantity_in_another_unit_does_not_count(packs) -> None:
+    kg = {**line(1), "unit": "kg"}
+    results = list(Checker(packs, dt.date(2026, 11, 25)).check([kg, {**line(1), "unit": "pcs"}]))
+    assert verdicts(results) == ["review", "accept"]
+    assert "quantity in no" in results[0].reasons[-1].message

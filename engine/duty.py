@@ -79,6 +79,7 @@ UNITS: dict[str, tuple[str, Decimal]] = {
     "doz. prs.": ("pair", Decimal(12)),
     "gross": ("gross", Decimal(1)),
     "gross of immediate containers": ("gross immediate containers", Decimal(1)),
+    "gross immediate containers": ("gross immediate containers", Decimal(1)),  # every canonical unit parses
     "line/gross": ("gr.lines", Decimal(1)),
     "line/ gross": ("gr.lines", Decimal(1)),
     "gr.lines": ("gr.lines", Decimal(1)),
@@ -93,6 +94,7 @@ UNITS: dict[str, tuple[str, Decimal]] = {
     "m²": ("m2", Decimal(1)),
     "m2 of recording surface": ("m2 recording surface", Decimal(1)),
     "m2of recording surface": ("m2 recording surface", Decimal(1)),
+    "m2 recording surface": ("m2 recording surface", Decimal(1)),
     "clean kg": ("clean kg", Decimal(1)),
     "cy kg": ("clean kg", Decimal(1)),
     "kg on drained weight": ("kg drained", Decimal(1)),
@@ -148,11 +150,19 @@ _SUFFIX_MONEY = re.compile(rf"^({_NUMBER})\s*(¢|c|cents|usd|jpy|yen|eur)\s*(?:/
 
 @dataclass(frozen=True)
 class Specific:
-    """A specific duty: `amount` of `currency` per `unit` (canonical unit, factor applied)."""
+    """A specific duty: `rate` of `currency` per `per` canonical `unit`s, as written (5¢/doz is 0.05 USD
+    per 12 no). Kept undivided so that a duty divides once, last, and stays exact: 1¢/doz on half a
+    dozen is exactly 0.005, which rounds half up to 0.01."""
 
-    amount: Decimal
+    rate: Decimal
     currency: str
     unit: str
+    per: Decimal = Decimal(1)
+
+    @property
+    def amount(self) -> Decimal:
+        """Per one canonical unit (rounded to the decimal context when `per` does not divide it)."""
+        return self.rate / self.per
 
     def __str__(self) -> str:
         return f"{self.amount.normalize():f} {self.currency}/{self.unit}"
@@ -248,8 +258,7 @@ def _component(text: str, bare_number_is_percent: bool) -> Decimal | Specific | 
         number, sign, unit_text, each = m.groups()
         code, factor = CURRENCY_SIGNS[sign.lower()]
     unit, unit_factor = _unit(unit_text or each)
-    per_canonical = _decimal(number) * factor / unit_factor
-    return Specific(per_canonical, code, unit)
+    return Specific(_decimal(number) * factor, code, unit, unit_factor)
 
 
 def parse_duty_expression(text: str, *, allow_special: bool = True) -> DutyExpression:
@@ -305,7 +314,7 @@ def specific_amount(spec: Specific, quantity: Decimal | None, unit: str | None, 
     canonical, factor = _unit(unit) if unit.lower() in UNITS else (unit.lower(), Decimal(1))
     if canonical != spec.unit:
         raise QuantityError(f"quantity is in {unit} but the rate is per {spec.unit}")
-    return spec.amount * quantity * factor
+    return spec.rate * quantity * factor / spec.per
 
 
 def plain_amount(

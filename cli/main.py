@@ -119,5 +119,10 @@ from clearance.cli.rules_cmd import rules  # noqa: E402
 cli.add_command(rules)
 
 
+from clearance.cli.hts_cmd import hts  # noqa: E402
+
+cli.add_command(hts)
+
+
 if __name__ == "__main__":  # pragma: no cover
     cli()

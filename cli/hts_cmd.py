@@ -92,17 +92,19 @@ def show_cmd(code: str, date: dt.date | None, db: Path, fmt: str, rules_path: Pa
     if line is None:
         near = ", ".join(_dotted(c) for c in ref.nearest(code, day))
         fail(f"{code}: not in the {edition.label()}; nearest: {near or 'none'}")
+    problem = None
     try:
-        packs = load_rules(rules_path)
-    except PackError as exc:
-        fail(str(exc))
-    pack = packs.get(destination.upper())
+        pack = load_rules(rules_path).get(destination.upper())
+    except PackError as exc:  # still show the line; say why the measures are missing
+        pack, problem = None, f"measures not listed: {exc}"
     measures = covering_measures(pack, line.code, day) if pack is not None else []
     record = _record(ref, line, measures, day)
     if fmt == "json":
         click.echo(json.dumps(record, indent=2, ensure_ascii=False))
     else:
         click.echo(_text(record))
+    if problem:
+        fail(problem)
 
 
 def _reference(db: Path) -> HtsReference:

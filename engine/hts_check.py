@@ -72,6 +72,8 @@ def _applicable(line: Line, hts: HtsLine, ref: HtsReference) -> tuple[str | None
         return general_rate, general, []
     cite = _citation(hts)
     claim = ref.special_rate(hts, line.spi)
+    if claim is None and general_rate is not None and _is_free(_parse(general_rate)):
+        return general_rate, general, []  # nothing to prefer to a free rate
     if claim is None:
         claimed = ", ".join(sorted(line.spi))
         message = f"SPI {claimed} claimed, but the Special column of {hts.dotted} lists none of them"
@@ -111,6 +113,10 @@ def _citation(hts: HtsLine) -> str:
 
 def _parse(text: str) -> DutyExpression:
     return parse_duty_expression(text, allow_special=False)
+
+
+def _is_free(expr: DutyExpression) -> bool:
+    return expr.is_ad_valorem_only and not expr.ad_valorem
 
 
 def _reason(severity: str, rule: str, message: str, citation: str) -> Reason:

@@ -240,6 +240,9 @@ def test_preferences(ref: HtsReference) -> None:
     assert mfn == "2.8%" and rules(reasons) == {"hts.preference": "info", "hts.mfn-differs": "warning"}
     mfn, reasons = reference_check(line(hts_code="8703.23.01.40", spi="JP"), ref)
     assert mfn == "2.5%" and rules(reasons) == {"hts.preference-not-listed": "info", "hts.mfn-filled": "info"}
+    mfn, reasons = reference_check(line(hts_code="8703.23.01.40", spi="C", mfn_rate="2.5%"), ref)
+    assert mfn == "2.5%" and rules(reasons) == {"hts.preference-not-listed": "info"}
+    assert reference_check(line(hts_code="7208.10.15", spi="C"), ref)[1][0].rule == "hts.mfn-filled"  # Free
     mfn, reasons = reference_check(line(hts_code="0602.90.30.10", spi="A"), ref)
     assert mfn == "Free" and rules(reasons)["hts.preference-restricted"] == "warning"
     mfn, reasons = reference_check(line(hts_code="0201.30.80.90", spi="AU", entry_date="2025-09-20"), ref)
@@ -399,6 +402,8 @@ def test_cli_errors_are_one_line(tmp_path: Path, hts_db: Path) -> None:
     assert out.exit_code == 2 and "no HTS edition in force on 2024-01-01" in out.output
     out = runner.invoke(cli, ["hts", "show", "8703.23.01", "--db", str(tmp_path / "none.db")])
     assert out.exit_code == 2 and "no such HTS database" in out.output
+    out = runner.invoke(cli, ["hts", "show", "8703.23.01", "--db", str(copy), "--rules", str(tmp_path / "no-rules")])
+    assert out.exit_code == 2 and "general: 2.5%" in out.output and "measures not listed" in out.output
     missing = tmp_path / "missing.csv"
     args = ["hts", "import", str(missing), "--edition", "x", "--db", str(copy)]
     out = runner.invoke(cli, [*args, "--effective", "2026-06-01"])

@@ -158,9 +158,8 @@ def line_fields(rng: random.Random, head: dict[str, str], vocab: Vocabulary) -> 
     return out
 
 
-def entries(lines: int, seed: int, rules: Path | None = None) -> Iterator[dict[str, str]]:
+def entries(lines: int, seed: int, packs: dict[str, Pack]) -> Iterator[dict[str, str]]:
     """`lines` entry lines, in entries of 1 to 8 lines, reproducible from `seed`."""
-    packs = load_rules(rules or BUNDLED_RULES)
     vocab = {dest: vocabulary(packs.get(dest)) for dest in CURRENCY}
     rng = random.Random(seed)
     made = entry = 0
@@ -172,16 +171,17 @@ def entries(lines: int, seed: int, rules: Path | None = None) -> Iterator[dict[s
             made += 1
 
 
-def write(path: Path, lines: int, seed: int, fmt: str) -> None:
+def write(path: Path, lines: int, seed: int, fmt: str = "csv", rules: Path | None = None) -> None:
+    packs = load_rules(rules or BUNDLED_RULES)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8", newline="") as fh:
         if fmt == "jsonl":
-            for rec in entries(lines, seed):
+            for rec in entries(lines, seed, packs):
                 fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
             return
         w = csv.DictWriter(fh, COLUMNS, delimiter="\t" if fmt == "tsv" else ",", lineterminator="\n")
         w.writeheader()
-        w.writerows(entries(lines, seed))
+        w.writerows(entries(lines, seed, packs))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -189,9 +189,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--lines", type=int, default=100_000)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--format", choices=["csv", "tsv", "jsonl"], default="csv")
+    ap.add_argument("--rules", type=Path, default=None, help="rules folder (default: the bundled packs)")
     ap.add_argument("-o", "--output", type=Path, required=True)
     args = ap.parse_args(argv)
-    write(args.output, args.lines, args.seed, args.format)
+    write(args.output, args.lines, args.seed, args.format, args.rules)
     print(f"wrote {args.lines} lines to {args.output}", file=sys.stderr)
     return 0
 

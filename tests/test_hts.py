@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import pickle
 import random
 import shutil
 import sqlite3
@@ -143,6 +144,8 @@ def test_edition_in_force_by_entry_date(ref: HtsReference) -> None:
     assert ref.edition_for(dt.date(2025, 1, 1)).name == "2025"  # type: ignore[union-attr]
     assert ref.edition_for(dt.date(2025, 12, 31)).name == "2025"  # type: ignore[union-attr]
     assert ref.edition_for(dt.date(2026, 1, 1)).name == "2026"  # type: ignore[union-attr]
+    copy = pickle.loads(pickle.dumps(ref))  # worker processes get their own copy
+    assert copy.lookup("8703230140", D2026).general == "2.5%"
 
 
 def test_lookup_8_and_10_digits_with_inheritance(ref: HtsReference) -> None:

@@ -1,0 +1,183 @@
+"""`clearance runs`: the runs recorded by `clearance check` (list, show, export), and the glue that
+drives a batch run for `check`. Thin shells over `engine.batch` and `engine.store`."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import signal
+import sys
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import TextIO
+
+import click
+
+from clearance.engine.batch import Batch
+from clearance.engine.formats import FORMATS, Summary, write
+from clearance.engine.store import Store, StoreError
+
+TOP = 20
+
+
+def run_batch(batch: Batch, fmt: str, output: TextIO) -> Summary:
+    """Drive a run; print its results in `fmt` (none: no per-line output). The summary returned is
+    that of the whole run (a resumed run counts the lines stored before too)."""
+    if fmt == "none":
+        for _ in batch.results():
+            pass
+    else:
+        write(fmt, batch.results(), output)
+    summary = Summary()
+    summary.counts = dict(batch.totals.counts)
+    summary.duty = dict(batch.totals.duty)
+    return summary
+
+
+@contextlib.contextmanager
+def interrupt_on_sigterm() -> Iterator[None]:
+    """SIGTERM stops a run like Ctrl-C does: the run is marked interrupted and can be resumed."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _fail(message: str) -> None:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(2)
+
+
+def _open(db: Path) -> Store:
+    if not db.is_file():
+        _fail(f"{db}: no run database (run `clearance check` first, or give --db)")
+    try:
+        return Store(db)
+    except StoreError as exc:
+        _fail(str(exc))
+        raise  # unreachable: _fail exits
+
+
+DB_HELP = "The run database (default clearance.db; env CLEARANCE_DB)."
+db_option = click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None, help=DB_HELP)
+
+
+def _store(db: Path | None) -> Store:
+    """The database named on the subcommand, else on `runs`, else CLEARANCE_DB, else ./clearance.db."""
+    ctx = click.get_current_context()
+    parent = ctx.parent.params.get("db") if ctx.parent is not None else None
+    return _open(db or parent or Path("clearance.db"))
+
+
+@click.group(invoke_without_command=True)
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), envvar="CLEARANCE_DB", help=DB_HELP)
+@click.pass_context
+def runs(ctx: click.Context, db: Path | None) -> None:
+    """The runs recorded by `clearance check`: list them (no subcommand), show one, export one."""
+    if ctx.invoked_subcommand is None:
+        _list(_open(db or Path("clearance.db")))
+
+
+@runs.command("list")
+@db_option
+def list_runs(db: Path | None) -> None:
+    """List the runs: id, status, lines per verdict, total duty, files."""
+    _list(_store(db))
+
+
+def _list(store: Store) -> None:
+    click.echo(
+        f"{'id':>4}  {'started':<25} {'status':<11} {'law as of':<10} {'lines':>9} {'accept':>9} "
+        f"{'review':>9} {'reject':>9}  duty / files"
+    )
+    for run in store.runs():
+        files = store.files(run["id"])
+        names = ", ".join(f["path"] for f in files[:2]) + (f" (+{len(files) - 2})" if len(files) > 2 else "")
+        duty = ", ".join(f"{v} {k}" for k, v in json.loads(run["duty"]).items()) or "0"
+        click.echo(
+            f"{run['id']:>4}  {run['started']:<25} {_status(run):<11} {run['law_as_of']:<10} {run['lines']:>9,} "
+            f"{run['accept']:>9,} {run['review']:>9,} {run['reject']:>9,}  {duty}; {names}"
+        )
+
+
+def _status(run: dict) -> str:
+    return "finished" if run["finished"] else f"{run['status']}*" if run["status"] == "running" else run["status"]
+
+
+@runs.command()
+@click.argument("run_id", type=int)
+@db_option
+def show(run_id: int, db: Path | None) -> None:
+    """A run's summary: files, rule packs, verdict counts, duty by measure and heading, top reasons."""
+    store = _store(db)
+    try:
+        run = store.run(run_id)
+    except StoreError as exc:
+        _fail(str(exc))
+        return
+    click.echo(f"run {run_id}: {_status(run)}; started {run['started']}, finished {run['finished'] or '-'}")
+    click.echo(f"law as of {run['law_as_of']}; clearance {run['version']}; rules {run['rules']}")
+    for pack in json.loads(run["rule_packs"]):
+        click.echo(f"  pack {pack['id']} ({pack['jurisdiction']}) content sha256 {pack['content_hash']}")
+    for f in store.files(run_id):
+        click.echo(f"  file {f['path']}: {f['lines']:,} lines stored; sha256 {f['sha256'] or '-'}")
+    counts = ", ".join(f"{run[v]:,} {v}" for v in ("accept", "review", "reject"))
+    duty = ", ".join(f"{v} {k}" for k, v in json.loads(run["duty"]).items()) or "0"
+    click.echo(f"{run['lines']:,} lines: {counts}; total duty {duty}")
+    rows = store.duty_by_measure(run_id)
+    click.echo(f"\nduty by measure and heading ({len(rows)}):")
+    for r in _top_by_measure(rows):
+        click.echo(f"  {r['measure']:<44} {r['heading']:<14} {r['lines']:>9,} lines {r['amount']:>18} {r['currency']}")
+    click.echo("\ntop reasons (errors and warnings):")
+    for r in store.top_reasons(run_id):
+        click.echo(f"  {r['lines']:>9,}  {r['severity']:<7} {r['rule']:<32} e.g. {r['example'][:100]}")
+
+
+def _top_by_measure(rows: list[dict]) -> list[dict]:
+    """Every measure with its most frequent headings (a measure charged under each line's own code,
+    like the general rate, would otherwise list every code), then one total line per measure."""
+    out: list[dict] = []
+    by_measure: dict[tuple[str, str], list[dict]] = {}
+    for r in rows:
+        by_measure.setdefault((r["measure"], r["currency"]), []).append(r)
+    for (measure, currency), group in by_measure.items():
+        out.extend(group[:3])
+        if len(group) > 3:
+            rest = group[3:]
+            amount = sum((r["amount"] for r in rest), start=Decimal(0))
+            out.append(
+                {
+                    "measure": measure,
+                    "heading": f"+{len(rest)} more",
+                    "currency": currency,
+                    "amount": amount,
+                    "lines": sum(r["lines"] for r in rest),
+                }
+            )
+    return out
+
+
+@runs.command()
+@click.argument("run_id", type=int)
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="jsonl", show_default=True)
+@click.option("-o", "--output", type=click.File("w", encoding="utf-8"), default="-", help="Default: standard output.")
+@db_option
+def export(run_id: int, fmt: str, output: TextIO, db: Path | None) -> None:
+    """Every stored line of a run, in input order, in the output format of `clearance check`."""
+    store = _store(db)
+    try:
+        store.run(run_id)
+    except StoreError as exc:
+        _fail(str(exc))
+        return
+    FORMATS[fmt](store.records(run_id), output, Summary())

@@ -44,6 +44,7 @@ CODE_DIGITS = {"US": (8, 10), "JP": (9,)}
 CONTENT_FIELDS = ("steel_value", "aluminum_value", "copper_value", "us_content_value")
 MAX_FIELD = 10_000
 _COUNTRIES = frozenset(c.alpha_2 for c in pycountry.countries)
+_ASCII_DIGITS = re.compile(r"[0-9]+")  # str.isdigit() also admits '²' and '٣'
 
 
 class InputProblem(BaseModel):
@@ -101,23 +102,32 @@ def normalise_keys(raw: dict[str, object]) -> dict[str, str]:
     return out
 
 
+_PLAIN_NUMBER = re.compile(r"[0-9]+(\.[0-9]*)?|\.[0-9]+")
+_GROUPED_NUMBER = re.compile(r"[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?")  # 1,234,567.89
+
+
 def _money(text: str) -> Decimal:
-    cleaned = text.replace(",", "").replace("$", "").replace("¥", "").strip()
+    """A plain decimal: ASCII digits, an optional point, commas only as thousands separators (so a
+    European `1,5` is refused, not read as 15), no exponent (a spreadsheet's `1.23457E+11` has lost
+    digits), no sign."""
+    cleaned = text.replace("$", "").replace("¥", "").strip()
+    if cleaned.startswith("-"):
+        raise ValueError(f"{text!r} is negative")
+    if _GROUPED_NUMBER.fullmatch(cleaned):
+        cleaned = cleaned.replace(",", "")
+    if not _PLAIN_NUMBER.fullmatch(cleaned):
+        raise ValueError(f"{text!r} is not a number")
     try:
         value = Decimal(cleaned)
-    except InvalidOperation as exc:
+    except InvalidOperation as exc:  # pragma: no cover - the pattern admits only digits and a point
         raise ValueError(f"{text!r} is not a number") from exc
-    if not value.is_finite():
-        raise ValueError(f"{text!r} is not a finite number")
-    if value < 0:
-        raise ValueError(f"{text!r} is negative")
     if abs(value.as_tuple().exponent) > 6 or value.adjusted() > 15:  # type: ignore[operator]
         raise ValueError(f"{text!r} is out of range")
     return value
 
 
 def _date(text: str) -> dt.date:
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
         raise ValueError(f"{text!r} is not a date YYYY-MM-DD")
     try:
         return dt.date.fromisoformat(text)
@@ -128,7 +138,7 @@ def _date(text: str) -> dt.date:
 def _code(text: str, destination: str) -> str:
     digits = re.sub(r"[.\s]", "", text)
     allowed = CODE_DIGITS[destination]
-    if not digits.isdigit() or len(digits) not in allowed:
+    if not _ASCII_DIGITS.fullmatch(digits) or len(digits) not in allowed:
         want = " or ".join(str(n) for n in allowed)
         raise ValueError(f"{text!r} is not a {destination} tariff code of {want} digits")
     return digits
@@ -159,7 +169,7 @@ def _headings(text: str) -> tuple[str, ...]:
     out = []
     for item in _items(text):
         digits = re.sub(r"[.\s]", "", item)
-        if not digits.isdigit() or len(digits) not in (8, 9, 10):
+        if not _ASCII_DIGITS.fullmatch(digits) or len(digits) not in (8, 9, 10):
             raise ValueError(f"{item!r} is not a heading")
         out.append(format_code(digits))
     return tuple(out)

@@ -12,6 +12,8 @@ from decimal import Decimal
 from itertools import islice
 
 from .compile import CompiledPack, compile_pack
+from .hts import HtsReference as Reference
+from .hts import reference_check
 from .line import COLUMNS, InputProblem, Line, normalise_keys, parse_line
 from .load import Pack
 from .match import Matcher, QuotaLedger
@@ -24,11 +26,18 @@ CHUNK = 2000
 
 class Checker:
     def __init__(
-        self, packs: dict[str, Pack], law_as_of: dt.date | None = None, default_destination: str | None = None
+        self,
+        packs: dict[str, Pack],
+        law_as_of: dt.date | None = None,
+        default_destination: str | None = None,
+        references: dict[str, Reference] | None = None,
     ) -> None:
+        """`references` maps a schedule name (a pack's `schedule`, e.g. `htsus`) to its reference data,
+        which fills missing MFN rates and refuses codes that do not exist (see engine/hts.py)."""
         self.packs = packs
         self.law_as_of = law_as_of or dt.date.today()
         self.default_destination = default_destination
+        self.references = references or {}
         self._engines: dict[str, tuple[CompiledPack, Matcher]] = {}
         self._ledger = QuotaLedger()
 
@@ -91,8 +100,9 @@ class Checker:
                 results[row] = self.rejected(row, raw, parsed)
         for destination, group in lines.items():
             compiled, matcher = self.engine(destination)  # type: ignore[misc]
+            group, notes = self._with_reference(compiled, group)
             matches = matcher.match([compiled.fact(line) for line in group])
-            for line, refs in zip(group, matches, strict=True):
+            for line, refs, note in zip(group, matches, notes, strict=True):
                 if isinstance(refs, Exception):
                     results[line.row] = self.rejected(
                         line.row,
@@ -101,13 +111,25 @@ class Checker:
                         line,
                     )
                 else:
-                    results[line.row] = resolve(compiled, line, refs)
+                    results[line.row] = _noted(resolve(compiled, line, refs), note)
         out = []
         for offset, raw in enumerate(records):
             res = results[first_row + offset]
             extra = {k: v for k, v in normalise_keys(raw).items() if k not in COLUMNS and k != PROBLEM}
             out.append(res.model_copy(update={"extra": extra}) if extra else res)
         return out
+
+    def _with_reference(self, compiled: CompiledPack, group: list[Line]) -> tuple[list[Line], list[list[Reason]]]:
+        """Lines with their MFN rate filled from the pack's reference schedule, and what it said of each."""
+        ref = self.references.get(compiled.pack.header.schedule or "")
+        if ref is None:
+            return group, [[] for _ in group]
+        lines, notes = [], []
+        for line in group:
+            mfn_rate, reasons = reference_check(line, ref)
+            lines.append(line if mfn_rate == line.mfn_rate else line.model_copy(update={"mfn_rate": mfn_rate}))
+            notes.append(reasons)
+        return lines, notes
 
     def _parse(self, row: int, raw: dict) -> Line | list[InputProblem]:
         if PROBLEM in raw:
@@ -150,6 +172,13 @@ def _rejected(
             Reason(severity="error", rule=f"input.{p.column}", message=f"{p.column}: {p.message}") for p in problems
         ],
     )
+
+
+def _noted(result: Result, notes: list[Reason]) -> Result:
+    if not notes:
+        return result
+    reasons = [*notes, *result.reasons]
+    return result.model_copy(update={"reasons": reasons, "verdict": verdict_of(reasons)})
 
 
 def _over_cap(packs: dict[str, Pack], destination: str | None, q: QuotaClaim, used: Decimal) -> Reason:

@@ -230,6 +230,7 @@ class PackHeader(Strict):
     jurisdiction: Literal["US", "JP"]
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
     minor_unit: int = Field(ge=0, le=4)
+    schedule: str | None = None  # the tariff schedule whose reference data checks lines (e.g. htsus)
     areas: dict[str, list[str]] = {}
     documents: dict[str, str] = {}
     attributes: dict[str, str] = {}

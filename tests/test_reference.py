@@ -1,0 +1,55 @@
+"""The pipeline with HTSUS reference data: missing MFN rates are filled from the edition in force, and a
+10-digit code that does not exist is refused. Reads the official export from ../shared (skips without it)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from clearance.engine import Checker
+from clearance.engine.hts import HtsReference, import_edition
+
+from .conftest import SHARED, TODAY
+
+EXPORT = SHARED / "data" / "hts" / "hts_2026_basic_edition_csv.csv"
+pytestmark = pytest.mark.skipif(not EXPORT.exists(), reason=f"HTSUS export not found at {EXPORT}")
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory) -> HtsReference:
+    db = Path(tmp_path_factory.mktemp("hts")) / "hts.db"
+    import_edition(db, EXPORT, "2026", dt.date(2026, 1, 1))
+    return HtsReference(db)
+
+
+def check(packs, reference, **cols: str):
+    line = {"hts_code": "8703.23.01", "origin": "JP", "value": "30000", "entry_date": "2026-03-02", **cols}
+    return next(iter(Checker(packs, TODAY, references={"htsus": reference}).check([line])))
+
+
+def test_missing_mfn_rate_is_filled_from_the_edition(packs, reference) -> None:
+    with_rate = check(packs, reference, mfn_rate="2.5%")
+    without = check(packs, reference)
+    assert without.total_duty == with_rate.total_duty
+    assert without.duties == with_rate.duties
+    assert any(r.rule == "hts.mfn-filled" for r in without.reasons)
+
+
+def test_a_declared_rate_that_differs_is_review(packs, reference) -> None:
+    result = check(packs, reference, mfn_rate="3%")
+    assert result.verdict == "review"
+    assert any(r.rule == "hts.mfn-differs" for r in result.reasons)
+
+
+def test_an_unknown_ten_digit_code_is_rejected_with_hints(packs, reference) -> None:
+    result = check(packs, reference, hts_code="8703.23.01.99", mfn_rate="2.5%")
+    assert result.verdict == "reject"
+    error = next(r for r in result.reasons if r.rule == "hts.unknown-code")
+    assert "8703.23.01" in error.message
+
+
+def test_a_line_before_any_edition_keeps_its_own_rate(packs, reference) -> None:
+    result = check(packs, reference, mfn_rate="2.5%", entry_date="2025-06-01")
+    assert result.verdict == "accept" and result.total_duty == 8250

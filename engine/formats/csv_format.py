@@ -1,5 +1,6 @@
 """One CSV row per line. Lists are flattened with `;`; cells that a spreadsheet would read as a
-formula (starting with = + - @, tab or CR) are prefixed with `'`. JSON output keeps raw values."""
+formula (starting with = + - @, tab or CR) are prefixed with `'`. JSON output keeps raw values. Rows end
+in CRLF (RFC 4180), so that a CR inside a cell is quoted like a newline and cannot split its row."""
 
 from __future__ import annotations
 
@@ -61,7 +62,7 @@ def flatten(r: Result) -> list[str]:
 
 
 def write(results: Iterable[Result], out: TextIO, summary: Summary) -> None:
-    w = csv.writer(out, lineterminator="\n")
+    w = csv.writer(out, lineterminator="\r\n")
     w.writerow(COLUMNS)
     for r in results:
         w.writerow(flatten(r))

@@ -21,7 +21,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import weakref
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 
@@ -47,6 +49,18 @@ class _Host(durable_engine.Host):
 
     def _run(self) -> None:  # the base class starts timer threads here
         return None
+
+    def free_when_collected(self, owner: object) -> None:
+        """durable-rules never frees a ruleset (about 1.7 MB for the US pack, in C): delete this host's
+        rulesets once `owner` is garbage, so that a process making many checkers stays flat."""
+        handles = [ruleset._handle for ruleset in self._ruleset_list]
+        weakref.finalize(owner, _delete_rulesets, handles)
+
+
+def _delete_rulesets(handles: list[int]) -> None:
+    for handle in handles:
+        with contextlib.suppress(Exception):
+            durable_engine.durable_rules_engine.delete_ruleset(handle)
 
 
 def paths(cond: Cond) -> int:
@@ -136,6 +150,7 @@ class Matcher:
             self._host.set_rulesets(definitions)
         except Exception as exc:  # durable's own refusal (e.g. error 113) must stay a one-line pack error
             raise MatchError(f"pack {compiled.pack.id}: durable-rules refused the compiled rules: {exc}") from exc
+        self._host.free_when_collected(self)
 
     @property
     def ruleset_count(self) -> int:
@@ -232,6 +247,7 @@ class QuotaLedger:
         self._outcome: tuple[str, bool] | None = None
         rule = {"all": [{"m": {"t": "claim"}}], "run": self._count}
         self._host.set_rulesets({self._name: {"claim": rule}})
+        self._host.free_when_collected(self)
 
     def _count(self, c) -> None:  # type: ignore[no-untyped-def]
         used = Decimal(c.s.used or "0")

@@ -91,12 +91,21 @@ class Line(BaseModel):
         return self.value if field == "value" else getattr(self, field)
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def text_of(value: object) -> str:
+    """Stripped text, with lone surrogates (a JSON `"\\ud800"` escape) made U+FFFD: they cannot be
+    written as UTF-8, and every column may be echoed into the output."""
+    return _LONE_SURROGATE.sub("\ufffd", str(value)).strip()
+
+
 def normalise_keys(raw: dict[str, object]) -> dict[str, str]:
     """Lower-case, trimmed column names; values as stripped text ('' for missing)."""
     out: dict[str, str] = {}
     for key, val in raw.items():
-        name = str(key).strip().lower().lstrip("\ufeff")
-        text = "" if val is None else str(val).strip()
+        name = text_of(key).lower().lstrip("\ufeff")
+        text = "" if val is None else text_of(val)
         if not out.get(name):  # the first non-empty value of a repeated column wins
             out[name] = text
     return out

@@ -213,6 +213,16 @@ def test_malformed_lines_each_get_a_reject_naming_the_column(tmp_path: Path) -> 
     assert out[1]["reasons"][0]["message"] == "origin: 'XX' is not an ISO 3166 alpha-2 country code"
 
 
+@pytest.mark.parametrize("fmt", ["table", "json", "jsonl", "csv"])
+def test_lone_surrogates_in_json_input_do_not_crash_the_output(tmp_path: Path, fmt: str) -> None:
+    path = tmp_path / "entries.jsonl"
+    line = '{"entry_number": "\\ud800x", "hts_code": "0101210000", "origin": "JP", "value": "1", '
+    path.write_text(line + '"entry_date": "2025-06-01", "note": "\\udfff"}\n', encoding="utf-8")
+    result = run(path, "--format", fmt)
+    assert result.exit_code == 0, (result.stderr, result.exception)
+    assert "\ufffdx" in result.stdout
+
+
 @pytest.mark.xfail(
     strict=True,
     reason="BUG readers: JSON numbers are parsed as binary floats (json.loads without parse_float=Decimal), "

@@ -74,6 +74,13 @@ def test_column_names_are_case_insensitive_and_unknown_columns_pass_through() ->
     assert isinstance(line, Line) and (line.hts_code, line.origin) == ("8479899400", "JP")
 
 
+def test_lone_surrogates_become_replacement_characters() -> None:
+    """A JSON escape like \\ud800 decodes to a lone surrogate, which no UTF-8 output can hold."""
+    cols = normalise_keys({"\ud800Note": "a\udfffb", "entry_number": "😀"})
+    assert cols == {"\ufffdnote": "a\ufffdb", "entry_number": "😀"}
+    assert all(text.encode("utf-8") for pair in cols.items() for text in pair)
+
+
 def test_first_non_empty_value_of_a_repeated_column_wins() -> None:
     assert normalise_keys({"value": "", "VALUE": "12", "Value": "13"})["value"] == "12"
 

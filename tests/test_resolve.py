@@ -6,10 +6,12 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from functools import cache
+from pathlib import Path
 
 import pytest
 
 from clearance.engine import Checker, Result, load_pack
+from clearance.engine.golden import run_file
 
 from .conftest import ROOT
 
@@ -514,3 +516,29 @@ def test_rounding_once_per_duty_line_half_up(value: str, each: str, total: str) 
 )
 def test_total_duty_is_always_in_the_minor_unit() -> None:
     assert str(check("0101210000", entry_date="2025-01-01").total_duty) == "0.00"
+
+
+# golden cases of the fixture pack ------------------------------------------------------------------------
+
+
+def test_golden_cases_of_the_feature_pack() -> None:
+    outcomes = run_file(PACK.root / "features.test.yaml", {"US": PACK})
+    assert len(outcomes) >= 15
+    assert [o.id for o in outcomes if not o.ok] == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG golden.run_file: case lines are safe-loaded YAML turned into str(), so an unquoted code "
+    "0101210000 (digits 0-7 after a leading 0) is an octal int and is checked as code 17108992",
+)
+def test_golden_lines_keep_unquoted_codes_as_written(tmp_path: Path) -> None:
+    case = tmp_path / "octal.test.yaml"
+    case.write_text(
+        "cases:\n  - name: unquoted code\n    law_as_of: 2026-01-01\n"
+        "    line: {hts_code: 0101210000, origin: JP, value: 1000, entry_date: 2025-06-01}\n"
+        "    expect: {headings: [9901.00.01]}\n",
+        encoding="utf-8",
+    )
+    [outcome] = run_file(case, {"US": PACK})
+    assert outcome.ok, outcome.problems

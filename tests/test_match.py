@@ -321,19 +321,24 @@ _STACK_PROGRAM = textwrap.dedent(
 )
 
 
-def _run_stack_program(n: int, limit: int) -> subprocess.CompletedProcess[str]:
+def _run_stack_program(n: int, limit: int, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """In a child process (in `cwd`, where a core dump would land): the trap aborts the process."""
     return subprocess.run(
-        [sys.executable, "-c", _STACK_PROGRAM, str(n), str(limit)], capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", _STACK_PROGRAM, str(n), str(limit)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=cwd,
     )
 
 
 @pytest.mark.timeout(90)
-def test_trap_a_line_matching_many_rules_of_one_ruleset_breaks_durable() -> None:
+def test_trap_a_line_matching_many_rules_of_one_ruleset_breaks_durable(tmp_path: Path) -> None:
     """durable's matching stack holds 64 nodes: 100 measures that all match one line, in one ruleset of
     300 paths, abort the process or lose the line. With `MAX_PATHS` the same line matches all 100."""
-    broken = _run_stack_program(100, 300)
+    broken = _run_stack_program(100, 300, tmp_path)
     assert broken.returncode != 0 or broken.stdout.strip() == "error", broken
-    fixed = _run_stack_program(100, MAX_PATHS)
+    fixed = _run_stack_program(100, MAX_PATHS, tmp_path)
     assert (fixed.returncode, fixed.stdout.strip()) == (0, "100"), fixed.stderr[-500:]
 
 

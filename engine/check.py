@@ -12,6 +12,7 @@ from decimal import Decimal
 from itertools import islice
 
 from .compile import CompiledPack, compile_pack
+from .duty import round_money
 from .hts import HtsReference as Reference
 from .hts import reference_check
 from .line import COLUMNS, InputProblem, Line, normalise_keys, parse_line
@@ -40,6 +41,8 @@ class Checker:
         self.references = references or {}
         self._engines: dict[str, tuple[CompiledPack, Matcher]] = {}
         self._ledger = QuotaLedger()
+        for destination in packs:  # compile now: a pack durable-rules cannot hold fails before any output
+            self.engine(destination)
 
     def engine(self, destination: str) -> tuple[CompiledPack, Matcher] | None:
         if destination not in self.packs:
@@ -146,7 +149,8 @@ class Checker:
             line.destination if line else ((cols.get("destination") or self.default_destination or "US").upper())
         )
         pack = self.packs.get(destination)
-        return _rejected(row, cols, problems, line, destination, pack.header.currency if pack else "")
+        zero = round_money(Decimal(0), pack.header.minor_unit) if pack else Decimal(0)
+        return _rejected(row, cols, problems, line, destination, pack.header.currency if pack else "", zero)
 
 
 def _rejected(
@@ -156,6 +160,7 @@ def _rejected(
     line: Line | None,
     destination: str,
     currency: str,
+    zero: Decimal,
 ) -> Result:
     return Result(
         row=row,
@@ -166,7 +171,7 @@ def _rejected(
         origin=line.origin if line else (cols.get("origin") or None),
         entry_date=line.entry_date.isoformat() if line else (cols.get("entry_date") or None),
         verdict="reject",
-        total_duty=Decimal("0"),
+        total_duty=zero,
         currency=currency,
         reasons=[
             Reason(severity="error", rule=f"input.{p.column}", message=f"{p.column}: {p.message}") for p in problems

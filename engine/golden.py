@@ -22,10 +22,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .check import Checker
-from .load import TEST_SUFFIX, Pack, PackError, read_yaml
+from .load import TEST_SUFFIX, Pack, PackError
 from .result import Result
 
 
@@ -75,9 +76,27 @@ class Outcome:
         return f"{self.file.name}::{self.case.name}"
 
 
+class _TextLoader(yaml.SafeLoader):
+    """Safe YAML where every scalar but null stays text: `0101210000` is a code, not an octal number, and
+    `no` is a unit, not False. The models turn text into dates and decimals where they expect them."""
+
+
+_TextLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag == "tag:yaml.org,2002:null"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def read_cases(path: Path) -> object:
+    try:
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_TextLoader)  # a SafeLoader subclass
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise PackError(f"{path}: cannot read golden cases: {str(exc).splitlines()[0]}") from exc
+
+
 def load_cases(path: Path) -> CaseFile:
     try:
-        return CaseFile.model_validate(read_yaml(path))
+        return CaseFile.model_validate(read_cases(path))
     except ValidationError as exc:
         first = exc.errors()[0]
         raise PackError(f"{path}: {'.'.join(map(str, first['loc']))}: {first['msg']}") from exc

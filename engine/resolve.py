@@ -205,7 +205,11 @@ def _amount(s: Settled, expr: DutyExpression, line: Line, currency: str) -> Deci
         s.rate = f"{expr.describe()} (MFN {_pct(ave)}% + {_pct(top_up)}%)"
         if top_up == 0 and s.measure.nil_heading:
             s.heading = s.measure.nil_heading
-        return top_up * s.basis_value
+        if top_up == 0 or not line.value:
+            return ZERO
+        # all-in rate x value - MFN duty, multiplied before any division so a half cent stays exact
+        whole = expr.ad_valorem * line.value - mfn_duty
+        return whole if s.basis_value == line.value else whole * s.basis_value / line.value
     s.rate = expr.describe()
     s.per_quantity = bool(expr.specific) and not expr.ad_valorem
     return plain_amount(expr, s.basis_value, line.quantity, line.unit, currency)
@@ -215,11 +219,14 @@ def _pct(fraction: Decimal) -> str:
     return percent(fraction.quantize(Decimal("0.000001")))
 
 
-def _own_basis(s: Settled, line: Line) -> Decimal:
+def _own_basis(s: Settled, line: Line) -> Decimal | None:
+    """The basis a measure stands on; None when its content value is unknown and it has no fallback."""
     if s.basis_value is not None:
         return s.basis_value
     base = line.content(s.measure.basis.field)
-    return line.value if base is None else base
+    if base is None and s.measure.basis.fallback == "value":
+        return line.value
+    return base
 
 
 def _apply_edge(
@@ -236,6 +243,8 @@ def _apply_edge(
         portion = None
     else:
         portion = _own_basis(src, line)
+        if not portion:  # an unknown or zero content takes nothing out of the target's basis
+            return
         dst.removed += portion
         dst.removed_by.append(src.measure.id)
         whole = line.content(dst.measure.basis.field)
@@ -244,7 +253,7 @@ def _apply_edge(
             portion = None
         excluded.append(Excluded(measure=dst.measure.id, excluded_by=src.measure.id, reason=e.reason, portion=portion))
     if e.heading and not any(z.heading == e.heading for z in zero_lines):
-        base = portion if portion is not None else _own_basis(src, line)
+        base = portion if portion is not None else (_own_basis(src, line) or line.value)
         zero_lines.append(
             DutyLine(
                 measure=src.measure.id,
@@ -270,7 +279,7 @@ def resolve(compiled: CompiledPack, line: Line, refs: frozenset[RuleRef]) -> Res
                 f"are declared in {header.currency}",
             )
         )
-        return _result(line, header.currency, [], reasons, [])
+        return _result(line, header.currency, [], reasons, [], header.minor_unit)
     p = plan(compiled, refs)
     applied = {m.id: Settled(m) for m in p.measures}
     edges, order, cycle = p.edges, p.order, p.cycle
@@ -333,7 +342,9 @@ def resolve(compiled: CompiledPack, line: Line, refs: frozenset[RuleRef]) -> Res
         )
     total = sum((d.amount for d in duties), ZERO)
     reasons += compare_declared(compiled, line, duties, total, applied, excluded)
-    return _result(line, header.currency, duties, reasons, excluded, total).model_copy(update={"quota": claims})
+    return _result(line, header.currency, duties, reasons, excluded, header.minor_unit, total).model_copy(
+        update={"quota": claims}
+    )
 
 
 def _claim(m: Measure, cond: Condition, line: Line, reasons: list[Reason]) -> list[QuotaClaim]:
@@ -435,6 +446,7 @@ def _result(
     duties: list[DutyLine],
     reasons: list[Reason],
     excluded: list[Excluded],
+    minor_unit: int,
     total: Decimal = ZERO,
 ) -> Result:
     return Result(
@@ -446,7 +458,7 @@ def _result(
         origin=line.origin,
         entry_date=line.entry_date.isoformat(),
         verdict=verdict_of(reasons),
-        total_duty=total,
+        total_duty=round_money(total, minor_unit),
         currency=currency,
         duties=duties,
         reasons=reasons,

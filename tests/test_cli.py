@@ -77,7 +77,7 @@ def test_json_keeps_decimals_as_strings(tmp_path: Path) -> None:
     result = run(entries(tmp_path), "--format", "json")
     out = records(result)
     assert [r["verdict"] for r in out] == ["accept", "review", "reject", "accept"]
-    assert [r["total_duty"] for r in out] == ["100.00", "100.00", "0", "50.00"]
+    assert [r["total_duty"] for r in out] == ["100.00", "100.00", "0.00", "50.00"]
     assert out[0]["duties"] == [
         {
             "measure": "feat.adval",
@@ -100,7 +100,7 @@ def test_jsonl_and_csv_have_one_record_per_line(tmp_path: Path) -> None:
     assert [(r["row"], r["verdict"], r["total_duty"]) for r in rows] == [
         ("1", "accept", "100.00"),
         ("2", "review", "100.00"),
-        ("3", "reject", "0"),
+        ("3", "reject", "0.00"),
         ("4", "accept", "50.00"),
     ]
 
@@ -123,7 +123,7 @@ def test_output_file(tmp_path: Path) -> None:
 # options ------------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("law", "duty"), [("2025-06-30", "0"), ("2025-07-01", "50.00"), ("2025-07-02", "50.00")])
+@pytest.mark.parametrize(("law", "duty"), [("2025-06-30", "0.00"), ("2025-07-01", "50.00"), ("2025-07-02", "50.00")])
 def test_law_as_of(tmp_path: Path, law: str, duty: str) -> None:
     out = records(run(entries(tmp_path, LINES[3:]), "--format", "json", law=law))
     assert out[0]["total_duty"] == duty
@@ -289,11 +289,6 @@ def test_a_rule_pack_durable_rules_cannot_hold(tmp_path: Path) -> None:
     one_clean_error(run(entries(tmp_path), rules=rules), "t.wide", "paths", output=True)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG batch/check: the matcher is built at the first line, after the writer has begun, so a pack "
-    "durable-rules cannot hold leaves a partial JSON document ('[') on stdout before exit 2",
-)
 def test_a_rule_pack_error_writes_no_partial_output(tmp_path: Path) -> None:
     prefixes = ", ".join(f'"{1000 + i}"' for i in range(80))
     scope = f"scope: {{codes: {{prefixes: [{prefixes}]}}}}"

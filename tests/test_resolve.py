@@ -125,11 +125,6 @@ def test_all_in_without_an_mfn_rate_is_review() -> None:
     assert r.verdict == "review" and "a quantity in kg is needed" in flagged(r)["feat.all-in"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG resolve._amount: the all-in top-up divides (MFN duty / value) before multiplying, so an exact "
-    "half cent (0.15 x 6 - 0.895 = 0.005) is computed as 0.00499...98 and rounds down",
-)
 def test_all_in_top_up_is_exact_before_its_rounding() -> None:
     r = check("0104100000", value="6", mfn_rate="$0.179/kg", quantity="5", unit="kg")
     assert duties(r)["9901.00.04"] == "0.01"
@@ -154,11 +149,6 @@ def test_content_basis_not_declared_is_review() -> None:
     assert "9901.00.11" not in duties(r)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG resolve._own_basis: a `portion: basis` measure whose content value is not declared (and has no "
-    "fallback) removes the FULL value from its targets, so the line owes nothing while its duty is unknown",
-)
 def test_an_unknown_content_does_not_remove_the_whole_value() -> None:
     assert duties(check("7201100000"))["9901.00.10"] == "100.00"
 
@@ -509,11 +499,6 @@ def test_rounding_once_per_duty_line_half_up(value: str, each: str, total: str) 
     assert duties(r) == {"9901.00.06": each, "9901.00.07": each} and str(r.total_duty) == total
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG resolve._result / check._rejected: total_duty is Decimal('0'), not rounded to the currency's "
-    "minor unit, when a line has no duty lines (prints '0' where every other total prints '0.00')",
-)
 def test_total_duty_is_always_in_the_minor_unit() -> None:
     assert str(check("0101210000", entry_date="2025-01-01").total_duty) == "0.00"
 
@@ -527,11 +512,6 @@ def test_golden_cases_of_the_feature_pack() -> None:
     assert [o.id for o in outcomes if not o.ok] == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG golden.run_file: case lines are safe-loaded YAML turned into str(), so an unquoted code "
-    "0101210000 (digits 0-7 after a leading 0) is an octal int and is checked as code 17108992",
-)
 def test_golden_lines_keep_unquoted_codes_as_written(tmp_path: Path) -> None:
     case = tmp_path / "octal.test.yaml"
     case.write_text(

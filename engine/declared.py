@@ -44,6 +44,13 @@ def _why_not(
                 _cite(m.citations),
             )
         return f"declared {heading} ({m.id}) does not apply to this line (scope or dates)", _cite(m.citations)
+    exempting = [m for m in compiled.pack.measures if any(ex.heading == heading for ex in m.stacking.excludes)]
+    if exempting:
+        m = exempting[0]
+        return (
+            f"declared {heading} is the exemption heading of {m.id} ({m.title}), which does not exempt this line",
+            _cite(m.citations),
+        )
     return f"declared {heading} is not a heading of pack {compiled.pack.id}", ""
 
 

@@ -215,6 +215,11 @@ def check_references(pack: Pack) -> None:
     # a precedence order may name a group the pack has no measure of yet (e.g. IEEPA Canada)
     targets = [(m.id, ex.target, False) for m in pack.measures for ex in m.stacking.excludes]
     targets += [(p.id, t, True) for p in pack.header.precedence for rank in p.order for t in rank]
+    orders = {p.id for p in pack.header.precedence}
+    for p in pack.header.precedence:
+        for old in p.replaces:
+            if old not in orders:
+                raise PackError(f"{pack.root}: {p.id}: replaces unknown precedence order {old!r}")
     for owner, target, may_be_empty in targets:
         known = may_be_empty or target[6:] in groups if target.startswith("group:") else target in ids
         if not known:

@@ -220,6 +220,7 @@ class Precedence(Strict):
     dates: Dates
     order: list[list[str]] = Field(min_length=2)
     when: Literal["applies", "subject"] = "subject"
+    replaces: list[str] = []  # earlier orders this one supersedes from its own `from` (ids)
 
 
 class PackHeader(Strict):

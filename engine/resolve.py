@@ -65,8 +65,10 @@ def build_edges(compiled: CompiledPack, applied: dict[str, Measure], refs: froze
             for t in _members(ex.target, applied):
                 if t != mid:
                     edges.append(Edge(mid, t, ex.when, ex.portion, ex.heading, reason, cite(m.citations)))
-    for p in compiled.pack.header.precedence:
-        if RuleRef("precedence", p.id) not in refs:
+    active = [p for p in compiled.pack.header.precedence if RuleRef("precedence", p.id) in refs]
+    replaced = {old for p in active for old in p.replaces}
+    for p in active:
+        if p.id in replaced:
             continue
         ranks = [[m for t in rank for m in _members(t, applied)] for rank in p.order]
         for i, higher in enumerate(ranks):
@@ -383,7 +385,7 @@ def _duty_lines(survivors: list[Settled], line: Line, minor_unit: int, reasons: 
     for s in survivors:
         m = s.measure
         if m.kind == "exemption":
-            if s.effective and m.heading:
+            if s.effective and m.heading and all(d.heading != m.heading for d in out):
                 out.append(
                     DutyLine(
                         measure=m.id,

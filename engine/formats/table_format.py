@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, TextIO
 
+from ..codes import format_code
 from ..result import Result
 
 if TYPE_CHECKING:
     from . import Summary
 
 HEADER = (
-    f"{'row':>5}  {'entry/line':<16} {'hts':<12} {'orig':<4} {'date':<10} {'verdict':<7} {'duty':>14}"
+    f"{'row':>5}  {'entry/line':<16} {'hts':<13} {'orig':<4} {'date':<10} {'verdict':<7} {'duty':>14}"
     "  headings / first reason"
 )
 
@@ -19,6 +20,10 @@ HEADER = (
 def printable(text: object) -> str:
     """Control characters (terminal escapes, newlines) shown as `?`, never sent to the terminal."""
     return "".join(ch if ch.isprintable() else "?" for ch in str(text or ""))
+
+
+def _code(code: str | None) -> str:
+    return format_code(code) if code and code.isdigit() else (code or "")
 
 
 def row(r: Result) -> str:
@@ -29,7 +34,7 @@ def row(r: Result) -> str:
     )
     tail = headings + (f"  [{problem.message}]" if problem else "")
     return (
-        f"{r.row:>5}  {entry:<16} {printable(r.hts_code)[:12]:<12} {printable(r.origin)[:4]:<4} "
+        f"{r.row:>5}  {entry:<16} {printable(_code(r.hts_code))[:13]:<13} {printable(r.origin)[:4]:<4} "
         f"{printable(r.entry_date)[:10]:<10} {r.verdict:<7} {r.total_duty:>10} {r.currency:<3}  {printable(tail)}"
     )
 

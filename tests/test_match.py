@@ -267,14 +267,39 @@ def test_a_single_rule_over_the_limit_is_a_clear_match_error() -> None:
         matcher_for(pack)
 
 
-def test_a_rule_with_too_many_operators_is_a_match_error_not_a_durable_crash() -> None:
-    """durable-rules refuses (error 113) a rule of more than 15 nested and/or operators; four attribute
-    tests on one condition (two operators each) plus the measure's own already pass that."""
-    attrs = {f"k{i}": ["x", "y"] for i in range(MAX_OPERATORS)}
+def _attribute_condition_pack(tests: int) -> Pack:
+    attrs = {f"k{i}": ["x", "y"] for i in range(tests)}
     cond = {"id": "c", "message": "m", "attributes": attrs, "action": "review"}
-    pack = make_pack([{"id": "t.adm", "kind": "admissibility", "rate": None, "conditions": [cond]}])
-    with pytest.raises(MatchError, match=r"measure t\.adm condition c nests \d+ and/or operators"):
-        matcher_for(pack)
+    return make_pack([{"id": "t.adm", "kind": "admissibility", "rate": None, "conditions": [cond]}])
+
+
+def _condition_rule(tests: int) -> dict:
+    rules = compile_pack(_attribute_condition_pack(tests), LAW).rules
+    return next(cond for ref, cond in rules.values() if ref.kind == "condition")
+
+
+def _fewest_tests_over_the_operator_limit() -> int:
+    return next(k for k in range(1, 40) if operators(_condition_rule(k)) > MAX_OPERATORS)
+
+
+def test_trap_durable_refuses_a_rule_of_16_and_or_operators() -> None:
+    """durable's expression sequence has 32 slots, two per `$and`/`$or`: a condition with enough
+    attribute tests to nest 16 operators is refused when the ruleset is created (error 113)."""
+    cond = _condition_rule(_fewest_tests_over_the_operator_limit())
+    assert operators(cond) == MAX_OPERATORS + 1
+    with pytest.raises(Exception, match="error code: 113"):
+        bare_host({"c": cond})
+
+
+def test_a_rule_with_too_many_operators_is_a_match_error_not_a_durable_crash() -> None:
+    k = _fewest_tests_over_the_operator_limit()
+    compiled, matcher = matcher_for(_attribute_condition_pack(k - 1))  # at the limit: durable takes it
+    [refs] = matcher.match([compiled.fact(line(attributes="k0=z"))])
+    assert RuleRef("condition", "t.adm", "c") in refs
+    with pytest.raises(
+        MatchError, match=r"measure t\.adm condition c nests 16 and/or operators \(durable-rules limit 15\)"
+    ):
+        matcher_for(_attribute_condition_pack(k))
 
 
 def test_a_rule_durable_refuses_is_a_match_error(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,0 +1,120 @@
+"""`clearance explain` and `clearance diff`: thin shells over `engine.explain.explain` and `engine.diff.diff`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from clearance.cli.shared import fail, parse_date
+from clearance.engine import Checker, PackError, load_rules
+from clearance.engine.diff import diff as diff_lines
+from clearance.engine.diff import render_text as render_diff
+from clearance.engine.diff import to_json as diff_json
+from clearance.engine.explain import explain as explain_line
+from clearance.engine.explain_render import render_text, to_json
+from clearance.engine.match import MatchError
+from clearance.engine.readers import FORMATS as INPUT_FORMATS
+from clearance.engine.readers import InputFileError, read_records
+
+LINE_OPTIONS = ("hts_code", "origin", "value", "entry_date", "mfn_rate", "loaded_date", "transport_mode")
+
+
+def _record(options: dict[str, str | None], columns: tuple[str, ...]) -> dict[str, str]:
+    record = {k: v for k, v in options.items() if v is not None}
+    for item in columns:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"{item!r} is not COLUMN=VALUE", param_hint="--column")
+        record[key.strip()] = value.strip()
+    return record
+
+
+@click.command()
+@click.argument("file", required=False)
+@click.option("--row", type=click.IntRange(min=1), default=None, help="The line of FILE to explain (1 = first).")
+@click.option("--hts-code", help="The line as options (instead of FILE): tariff code.")
+@click.option("--origin", help="Country of origin (ISO alpha-2).")
+@click.option("--value", help="Customs value.")
+@click.option("--entry-date", help="Entry date YYYY-MM-DD.")
+@click.option("--mfn-rate", help="Column 1 (MFN) rate, e.g. 7.5% or Free.")
+@click.option("--loaded-date", help="Date loaded on the final mode of transport.")
+@click.option("--transport-mode", help="vessel, air, truck, rail or mail.")
+@click.option("-c", "--column", "columns", multiple=True, metavar="COLUMN=VALUE", help="Any other input column.")
+@click.option("--law-as-of", callback=parse_date, metavar="DATE", help="The law as known on DATE (default today).")
+@click.option("--destination", type=click.Choice(["US", "JP"], case_sensitive=False), help="Importing country.")
+@click.option("--rules", "rules_path", type=click.Path(path_type=Path), help="Rules folder (default: shipped).")
+@click.option("--input-format", type=click.Choice(list(INPUT_FORMATS)), help="Input format of FILE.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("-v", "--verbose", is_flag=True, help="Every part of every measure, not only what decided.")
+def explain(
+    file: str | None,
+    row: int | None,
+    columns: tuple[str, ...],
+    law_as_of: dt.date | None,
+    destination: str | None,
+    rules_path: Path | None,
+    input_format: str | None,
+    fmt: str,
+    verbose: bool,
+    **line: str | None,
+) -> None:
+    """The full trace of one line: every measure considered and whether its scope, dates, in-transit
+    window and conditions matched; what stacking excluded and why; the arithmetic of each duty, with
+    citations. Give FILE and --row N, or the line as options (--hts-code ... and -c COLUMN=VALUE).
+
+    Exit codes: 0 explained; 2 usage, file or rule-pack error."""
+    given = {k: v for k, v in line.items() if k in LINE_OPTIONS}
+    if file is None and not any(given.values()) and not columns:
+        fail("give FILE and --row N, or the line as options (--hts-code, --origin, --value, --entry-date, ...)")
+    if file is not None and (any(given.values()) or columns):
+        fail("give either FILE or the line as options, not both")
+    try:
+        packs = load_rules(rules_path)
+        records = read_records(file, input_format) if file else iter([_record(given, columns)])
+        explanation = explain_line(packs, records, row or 1, law_as_of, destination.upper() if destination else None)
+    except (PackError, InputFileError, MatchError, IndexError) as exc:
+        fail(str(exc).strip("'\""))
+    click.echo(json.dumps(to_json(explanation), indent=2) if fmt == "json" else render_text(explanation, verbose))
+
+
+@click.command()
+@click.argument("files", nargs=-1, required=True)
+@click.option("--law-as-of", "laws", multiple=True, metavar="DATE", help="Give twice: the law as of A, then B.")
+@click.option("--rules", "rules", multiple=True, type=click.Path(path_type=Path), help="Give twice: rules A, then B.")
+@click.option("--destination", type=click.Choice(["US", "JP"], case_sensitive=False), help="Importing country.")
+@click.option("--input-format", type=click.Choice(list(INPUT_FORMATS)), help="Input format of the FILES.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--exit-code", is_flag=True, help="Exit 1 when some line changes (like git diff --exit-code).")
+def diff(
+    files: tuple[str, ...],
+    laws: tuple[str, ...],
+    rules: tuple[Path, ...],
+    destination: str | None,
+    input_format: str | None,
+    fmt: str,
+    exit_code: bool,
+) -> None:
+    """What changes between two states of the law, per line and in total: duty deltas (refunds and extra
+    liability), verdict changes, and the measures responsible, with citations. The two states are two
+    --law-as-of dates, two --rules folders, or both (one of each applies to both sides).
+
+    Exit codes: 0 (with --exit-code: no line changed); 1 with --exit-code, some line changed; 2 usage,
+    file or rule-pack error."""
+    if len(laws) > 2 or len(rules) > 2 or (len(laws) < 2 and len(rules) < 2):
+        fail("give two states: --law-as-of A --law-as-of B, and/or --rules A --rules B")
+    dates = [parse_date(None, None, x) for x in laws] or [None]
+    folders = list(rules) or [None]
+    dest = destination.upper() if destination else None
+    states = [(dates[0], folders[0]), (dates[-1], folders[-1])]
+    labels = tuple(f"law as of {law or 'today'}" + (f", rules {folder}" if folder else "") for law, folder in states)
+    try:
+        checkers = [Checker(load_rules(folder), law, dest) for law, folder in states]
+        report = diff_lines(files, checkers[0], checkers[1], input_format, labels)  # type: ignore[arg-type]
+    except (PackError, InputFileError, MatchError) as exc:
+        fail(str(exc))
+    click.echo(json.dumps(diff_json(report), indent=2) if fmt == "json" else render_diff(report))
+    sys.exit(1 if exit_code and report.lines else 0)

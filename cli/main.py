@@ -8,11 +8,14 @@ from pathlib import Path
 
 import click
 
-from clearance.engine import Checker, PackError, load_rules
-from clearance.engine.check import check_files
-from clearance.engine.formats import FORMATS, write
+from clearance.cli.runs_cmd import interrupt_on_sigterm, run_batch, runs
+from clearance.engine import PackError
+from clearance.engine.batch import CHUNK, Batch, BatchError, Progress, Settings, default_workers
+from clearance.engine.formats import FORMATS
 from clearance.engine.match import MatchError
+from clearance.engine.readers import FORMATS as INPUT_FORMATS
 from clearance.engine.readers import InputFileError
+from clearance.engine.store import StoreError
 
 FAIL_ON = {"reject": ("reject",), "review": ("reject", "review")}
 
@@ -44,10 +47,10 @@ def cli() -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(sorted(FORMATS)),
+    type=click.Choice([*sorted(FORMATS), "none"]),
     default="table",
     show_default=True,
-    help="Output format.",
+    help="Output format; none prints only the summary (the results are in --db).",
 )
 @click.option(
     "--law-as-of",
@@ -76,10 +79,12 @@ def cli() -> None:
 )
 @click.option(
     "--input-format",
-    type=click.Choice(["csv", "json", "jsonl"]),
+    type=click.Choice(list(INPUT_FORMATS)),
     default=None,
     help="Input format (default: from the file name; standard input '-' is CSV).",
 )
+@click.option("--encoding", default=None, help="Text encoding of CSV/TSV/JSON (default: UTF-8 or Shift-JIS, detected).")
+@click.option("--sheet", default=None, help="XLSX sheet to read (default: the first).")
 @click.option(
     "-o",
     "--output",
@@ -87,6 +92,24 @@ def cli() -> None:
     default="-",
     help="Write results here (default: standard output).",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes (default: all cores).",
+)
+@click.option("--chunk-size", type=click.IntRange(min=1), default=CHUNK, show_default=True, help="Lines per work unit.")
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default="clearance.db",
+    show_default=True,
+    envvar="CLEARANCE_DB",
+    help="Record the run and every line's result in this SQLite database (env CLEARANCE_DB).",
+)
+@click.option("--no-db", is_flag=True, help="Do not record the run.")
+@click.option("--resume", is_flag=True, help="Continue the unfinished run over the same files in --db.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary on standard error.")
 def check(
     files: tuple[str, ...],
     fmt: str,
@@ -95,22 +118,58 @@ def check(
     fail_on: str,
     rules_path: Path | None,
     input_format: str | None,
+    encoding: str | None,
+    sheet: str | None,
     output,
+    workers: int | None,
+    chunk_size: int,
+    db: Path,
+    no_db: bool,
+    resume: bool,
+    quiet: bool,
 ) -> None:  # type: ignore[no-untyped-def]
-    """Check entry FILES (CSV, JSON array or JSONL) and print one result per input line.
+    """Check entry FILES (CSV, TSV, JSON array, JSONL or XLSX) and print one result per input line.
+    Every run is recorded in --db (see `clearance runs`).
 
     Exit codes: 0 no line fails; 1 a line fails (reject, or review with --fail-on review);
-    2 usage, file or rule-pack error."""
+    2 usage, file or rule-pack error; 130 interrupted (continue with --resume)."""
+    settings = Settings(
+        rules=rules_path,
+        law_as_of=law_as_of,
+        destination=destination.upper() if destination else None,
+        input_format=input_format,
+        encoding=encoding,
+        sheet=sheet,
+        workers=workers or default_workers(),
+        chunk_size=chunk_size,
+    )
+    batch = None
     try:
-        checker = Checker(load_rules(rules_path), law_as_of, destination.upper() if destination else None)
-        summary = write(fmt, check_files(files, checker, input_format), output)
-    except (PackError, InputFileError, MatchError) as exc:
+        batch = Batch(list(files), settings, None if no_db else db, resume=resume, keep_results=fmt != "none")
+        if not quiet and sys.stderr.isatty():
+            batch.progress = Progress(sum(f.size or 0 for f in batch.files))
+        with interrupt_on_sigterm():
+            summary = run_batch(batch, fmt, output)
+    except (PackError, InputFileError, MatchError, StoreError, BatchError) as exc:
         fail(str(exc))
         return
-    if fmt != "table":
-        click.echo(summary.line(), err=True)
+    except KeyboardInterrupt:
+        run = batch.run_id if batch else None
+        click.echo(
+            f"Interrupted: run {run} in {db} is unfinished; continue it with --resume" if run else "Interrupted",
+            err=True,
+        )
+        sys.exit(130)
+    if not quiet:
+        if fmt != "table":
+            click.echo(summary.line(), err=True)
+        if batch.run_id is not None:
+            click.echo(f"recorded as run {batch.run_id} in {db}", err=True)
     failing = sum(summary.counts[v] for v in FAIL_ON[fail_on])
     sys.exit(1 if failing else 0)
+
+
+cli.add_command(runs)
 
 
 # Commands of their own modules (rule-pack tools), registered here so that `clearance` has them all.
@@ -120,6 +179,11 @@ from clearance.cli.rules_cmd import rules  # noqa: E402
 cli.add_command(rules)
 cli.add_command(explain)
 cli.add_command(diff)
+
+
+from clearance.cli.hts_cmd import hts  # noqa: E402
+
+cli.add_command(hts)
 
 
 if __name__ == "__main__":  # pragma: no cover

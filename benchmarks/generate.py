@@ -3,9 +3,11 @@
     python -m benchmarks.generate --lines 1000000 --seed 7 -o benchmarks/data/entries-1000000.csv
 
 Entries of 1 to 8 lines to the US (mostly products of Japan) and to Japan (mostly products of the US),
-entry dates spread over 2025-2026, tariff codes taken from every named list of the bundled rule packs
-(so every list is hit) and codes outside them, content values, documents, attributes, SPI, specific
-and compound MFN rates, and declared headings and duties on part of the lines. The vocabulary (lists,
+entry dates spread over 2025-2026. Like a real file, the lines come from a catalogue of products per
+destination (drawn with a long tail): each product has a tariff code (taken from every named list of the
+rule packs in turn, so that each list is hit, or outside them), an MFN rate (ad valorem, specific or
+compound), documents, attributes, SPI and metal or US content shares; each line has its own value,
+quantity, dates and mode, and part of the lines declare headings and duties. The vocabulary (lists,
 documents, attributes, SPI) is read from the rule packs, so the file follows the packs as they grow.
 The same seed and packs give the same file, byte for byte. Written as it goes: memory stays flat."""
 
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
+import itertools
 import json
 import random
 import sys
@@ -57,6 +60,7 @@ MODES = ["vessel"] * 14 + ["air"] * 4 + ["truck", "rail", "mail"]
 US_RATES = ["Free", "Free", "2.5%", "4%", "6.5%", "7.5%", "26.4%", "$0.50/kg", "4.4¢/kg", "$1.035/kg + 4.8%"]
 JP_RATES = ["Free", "3%", "5%", "8.5%", "341 JPY/kg", "10%"]
 CONTENT = ["steel_value", "aluminum_value", "copper_value"]
+PRODUCTS = 2000
 
 
 @dataclass
@@ -92,23 +96,65 @@ def vocabulary(pack: Pack | None) -> Vocabulary:
     return v
 
 
-def code(rng: random.Random, destination: str, vocab: Vocabulary) -> str:
+@dataclass
+class Product:
+    """One article an importer brings in again and again: its code, rate, documents and make-up."""
+
+    destination: str
+    code: str
+    mfn_rate: str
+    unit: str = ""
+    documents: str = ""
+    attributes: str = ""
+    spi: str = ""
+    content: dict[str, int] = field(default_factory=dict)  # field -> percent of the customs value
+
+
+def code(rng: random.Random, destination: str, prefixes: list[str] | None) -> str:
+    """A tariff code: under one of `prefixes` (a named list), or anywhere in chapters 01-97."""
     length = rng.choice(CODE_LENGTH[destination])
-    if vocab.lists and rng.random() < 0.55:
-        prefix = rng.choice(rng.choice(vocab.lists))[:length]
-    else:
-        prefix = f"{rng.randint(1, 97):02d}"
+    prefix = rng.choice(prefixes)[:length] if prefixes else f"{rng.randint(1, 97):02d}"
     digits = prefix + "".join(rng.choice("0123456789") for _ in range(length - len(prefix)))
     if length >= 8 and rng.random() < 0.5:  # dotted, as on an entry summary
         return f"{digits[:4]}.{digits[4:6]}.{digits[6:]}"
     return digits
 
 
+def catalogue(rng: random.Random, destination: str, vocab: Vocabulary, size: int) -> list[Product]:
+    """`size` products; the first ones go through every named list in turn, so that each list is hit."""
+    out = []
+    for n in range(size):
+        in_list = vocab.lists and (n < len(vocab.lists) or rng.random() < 0.5)
+        prefixes = vocab.lists[n % len(vocab.lists)] if in_list and n < len(vocab.lists) else None
+        if in_list and prefixes is None:
+            prefixes = rng.choice(vocab.lists)
+        rate = rng.choice(US_RATES if destination == "US" else JP_RATES)
+        p = Product(destination, code(rng, destination, prefixes), rate)
+        if "/" in rate or rng.random() < 0.2:
+            p.unit = "kg"
+        if vocab.documents and rng.random() < 0.6:
+            p.documents = ";".join(d for d in vocab.documents if rng.random() < 0.3)
+        if vocab.attributes and rng.random() < 0.3:
+            names = rng.sample(sorted(vocab.attributes), k=min(2, len(vocab.attributes)))
+            p.attributes = ";".join(f"{a}={rng.choice(vocab.attributes[a])}" for a in names)
+            p.unit = p.unit or "no"
+        if vocab.spi and rng.random() < 0.05:
+            p.spi = rng.choice(vocab.spi)
+        if destination == "US" and rng.random() < 0.25:
+            p.content[rng.choice(CONTENT)] = rng.randint(1, 60)
+        if destination == "US" and rng.random() < 0.05:
+            p.content["us_content_value"] = rng.randint(0, 60)
+        out.append(p)
+    return out
+
+
 def money(rng: random.Random, low: int, high: int, decimals: int) -> str:
     cents = rng.randint(low * 10**decimals, high * 10**decimals)
-    if not decimals:
-        return str(cents)
-    return f"{cents // 10**decimals}.{cents % 10**decimals:0{decimals}d}"
+    return as_money(cents, decimals)
+
+
+def as_money(minor: int, decimals: int) -> str:
+    return f"{minor // 10**decimals}.{minor % 10**decimals:0{decimals}d}" if decimals else str(minor)
 
 
 def header_fields(rng: random.Random, n: int) -> dict[str, str]:
@@ -126,31 +172,19 @@ def header_fields(rng: random.Random, n: int) -> dict[str, str]:
     }
 
 
-def line_fields(rng: random.Random, head: dict[str, str], vocab: Vocabulary) -> dict[str, str]:
-    dest = head["destination"]
-    decimals = 2 if dest == "US" else 0
-    value_text = money(rng, 50, int(10 ** rng.uniform(3, 6.3)), decimals)
-    value = int(float(value_text))  # only to bound the content values below
-    rate = rng.choice(US_RATES if dest == "US" else JP_RATES)
-    out = dict(head, hts_code=code(rng, dest, vocab), value=value_text, mfn_rate=rate)
-    if "/" in rate or rng.random() < 0.2:
-        out["quantity"], out["unit"] = str(rng.randint(1, 5000)), "kg"
+def line_fields(rng: random.Random, head: dict[str, str], p: Product) -> dict[str, str]:
+    decimals = 2 if p.destination == "US" else 0
+    minor = rng.randint(50 * 10**decimals, int(10 ** rng.uniform(3, 6.3)) * 10**decimals)
+    out = dict(head, hts_code=p.code, value=as_money(minor, decimals), mfn_rate=p.mfn_rate)
+    out |= {"documents": p.documents, "attributes": p.attributes, "spi": p.spi}
+    if p.unit:
+        out["quantity"], out["unit"] = str(rng.randint(1, 400 if p.unit == "no" else 5000)), p.unit
+    for name, percent in p.content.items():
+        out[name] = as_money(minor * percent // 100, decimals)
     if rng.random() < 0.1:
-        out["currency"] = CURRENCY[dest]
-    if dest == "US" and rng.random() < 0.25:
-        out[rng.choice(CONTENT)] = money(rng, 0, max(value // 2, 1), decimals)
-    if dest == "US" and rng.random() < 0.05:
-        out["us_content_value"] = money(rng, 0, max(value, 1), decimals)
-    if vocab.spi and rng.random() < 0.05:
-        out["spi"] = rng.choice(vocab.spi)
-    if vocab.documents and rng.random() < 0.6:
-        out["documents"] = ";".join(d for d in vocab.documents if rng.random() < 0.4)
-    if vocab.attributes and rng.random() < 0.3:
-        names = rng.sample(sorted(vocab.attributes), k=min(2, len(vocab.attributes)))
-        out["attributes"] = ";".join(f"{n}={rng.choice(vocab.attributes[n])}" for n in names)
-        out["quantity"], out["unit"] = out.get("quantity") or str(rng.randint(1, 400)), out.get("unit") or "no"
+        out["currency"] = CURRENCY[p.destination]
     if rng.random() < 0.3:
-        out["declared_duty"] = money(rng, 0, max(value // 5, 1), decimals)
+        out["declared_duty"] = money(rng, 0, max(minor // 10**decimals // 5, 1), decimals)
     if rng.random() < 0.03:
         out["declared_headings"] = rng.choice(["9903.01.25", "9903.02.73", "9903.01.33;9903.81.87", "9903.02.72"])
     if rng.random() < 0.0005:  # a few broken lines, as in any real file
@@ -158,16 +192,20 @@ def line_fields(rng: random.Random, head: dict[str, str], vocab: Vocabulary) -> 
     return out
 
 
-def entries(lines: int, seed: int, packs: dict[str, Pack]) -> Iterator[dict[str, str]]:
-    """`lines` entry lines, in entries of 1 to 8 lines, reproducible from `seed`."""
-    vocab = {dest: vocabulary(packs.get(dest)) for dest in CURRENCY}
+def entries(lines: int, seed: int, packs: dict[str, Pack], products: int = PRODUCTS) -> Iterator[dict[str, str]]:
+    """`lines` entry lines, in entries of 1 to 8 lines, reproducible from `seed`. Each destination has a
+    catalogue of `products`, drawn with a long tail (a few products make most lines, as in real files)."""
     rng = random.Random(seed)
+    books = {d: catalogue(rng, d, vocabulary(packs.get(d)), products) for d in CURRENCY}
+    weights = list(itertools.accumulate(1 / (rank + 1) ** 0.8 for rank in range(products)))
     made = entry = 0
     while made < lines:
         entry += 1
         head = header_fields(rng, entry)
+        book = books[head["destination"]]
         for n in range(1, min(rng.randint(1, 8), lines - made) + 1):
-            yield dict(line_fields(rng, head, vocab[head["destination"]]), line_number=str(n))
+            product = rng.choices(book, cum_weights=weights)[0]
+            yield dict(line_fields(rng, head, product), line_number=str(n))
             made += 1
 
 

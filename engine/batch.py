@@ -24,7 +24,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field, replace
 from importlib import metadata
-from itertools import islice
+from itertools import chain, islice
 from pathlib import Path
 
 from .check import Checker
@@ -298,14 +298,14 @@ class Batch:
         a pool of worker processes with a bounded window of chunks in flight."""
         first = list(islice(chunks, 2))
         if self.settings.workers <= 1 or len(first) < 2:
-            for chunk in (*first, *chunks):
+            for chunk in chain(first, chunks):
                 yield check_chunk(self.checker, chunk, self.keep_results)
             return
         spec = WorkerSpec(self.settings.rules, self.law_as_of, self.settings.destination, self.hash, os.getpid())
         pool = ProcessPoolExecutor(self.settings.workers, initializer=_start_worker, initargs=(spec,))
         window: deque[Future[ChunkOut]] = deque()
         try:
-            for chunk in (*first, *chunks):
+            for chunk in chain(first, chunks):
                 window.append(pool.submit(_work, chunk, self.keep_results))
                 if len(window) > 2 * self.settings.workers:
                     yield window.popleft().result()

@@ -265,3 +265,21 @@ def test_resume_refuses_what_it_cannot_continue(rules: Path, files: list[str], t
         Batch(["-"], Settings(rules=rules), Store(db), resume=True)
     with pytest.raises(BatchError, match="needs a run database"):
         Batch(files, Settings(rules=rules), None, resume=True)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_chunks_are_read_as_they_are_needed(rules: Path, files: list[str], workers: int) -> None:
+    batch = Batch(files, Settings(rules=rules, law_as_of=LAW, chunk_size=10, workers=workers))
+    pulled = []
+    chunks = batch._chunks
+
+    def counted():  # type: ignore[no-untyped-def]
+        for chunk in chunks():
+            pulled.append(chunk.first_row)
+            yield chunk
+
+    batch._chunks = counted  # type: ignore[method-assign]
+    results = batch.results()
+    next(results)
+    assert len(pulled) <= 2 * workers + 2  # a bounded window, not the whole file (40 chunks)
+    assert len(list(results)) == 399

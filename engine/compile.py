@@ -153,7 +153,11 @@ def _any(conds: list[Cond]) -> Cond | None:
 
 
 def _all(conds: list[Cond | None]) -> Cond:
-    real = [c for c in conds if c is not None]
+    """A conjunction, flattened: an `$and` inside an `$and` is spliced in (durable counts operators)."""
+    real: list[Cond] = []
+    for c in conds:
+        if c is not None:
+            real.extend(c["$and"] if set(c) == {"$and"} else [c])
     return real[0] if len(real) == 1 else {"$and": real}
 
 

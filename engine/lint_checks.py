@@ -8,7 +8,7 @@ import datetime as dt
 from .compile import compile_pack
 from .lint_read import Located, PackSource
 from .load import Pack, _known_origin
-from .match import FIXED_FACT_FIELDS, MAX_FACT_FIELDS, MAX_PATHS, paths
+from .match import FIXED_FACT_FIELDS, MAX_FACT_FIELDS, MAX_OPERATORS, MAX_PATHS, operators, paths
 from .model import Measure
 
 
@@ -180,16 +180,26 @@ def check_limits(src: PackSource) -> None:
     compiled = compile_pack(pack, dt.date.max)
     header_path = src.root / "pack.yaml"
     for ref, cond in compiled.rules.values():
+        where = first.get(ref.target)
+        file, line = (where.doc.path, where.line()) if where else (header_path, 1)
+        what = f"condition {ref.condition} of {ref.target}" if ref.condition else ref.target
         n = paths(cond)
         if n + 1 > MAX_PATHS:
-            where = first.get(ref.target)
-            what = f"condition {ref.condition} of {ref.target}" if ref.condition else ref.target
             src.add(
                 "CL010",
-                where.doc.path if where else header_path,
-                where.line() if where else 1,
-                f"{what}: the rule expands to {n} durable-rules paths (limit {MAX_PATHS - 1}): "
-                f"{_hint(where.measure if where else None)}",
+                file,
+                line,
+                f"{what}: the rule expands to {n} durable-rules paths (limit "
+                f"{MAX_PATHS - 1}): {_hint(where.measure if where else None)}",
+            )
+        ops = operators(cond)
+        if ops > MAX_OPERATORS:
+            src.add(
+                "CL010",
+                file,
+                line,
+                f"{what}: the rule nests {ops} and/or operators (durable-rules limit "
+                f"{MAX_OPERATORS}): use fewer origin, mode, attribute or document alternatives",
             )
     vocabularies = {
         "lists": compiled.lists,

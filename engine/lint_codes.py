@@ -184,11 +184,14 @@ _code(
     "durable-rules-limit",
     "error",
     "A pack would break a durable-rules limit: a measure whose rule expands to more paths than one ruleset "
-    "takes, or more fact fields (lists, areas, documents, attributes, SPI) than a fact may carry.",
+    "takes or nests too many and/or operators, or more fact fields (lists, areas, documents, attributes, SPI) "
+    "than a fact may carry.",
     """
 ## Why is this bad?
-durable-rules hangs (it does not raise) past about 512 rule paths in a ruleset and refuses facts of more
-than about 250 fields; the engine refuses such packs at run time (`MatchError`, exit code 2).
+durable-rules hangs, aborts or refuses rules past fixed table sizes (a matching stack of 64 nodes, 32
+expression slots per rule, about 250 fields per fact); the engine refuses such packs at run time
+(`MatchError`, exit code 2). The limits are those of `engine/match.py` (`MAX_PATHS`, `MAX_OPERATORS`,
+`MAX_FACT_FIELDS`).
 
 ## Fix
 Put long prefix sets in a named list (`lists/`, one fact field) instead of `codes.prefixes`, and avoid

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import shutil
 from pathlib import Path
@@ -108,6 +109,21 @@ def test_cl010_a_rule_with_too_many_paths(tmp_path: Path) -> None:
     assert "300 durable-rules paths" in f["message"] and "named list" in f["message"]
 
 
+def test_cl010_too_many_operators(tmp_path: Path) -> None:
+    pack = _copy(tmp_path)
+    attributes = ", ".join(f"k{i}: [a, b]" for i in range(15))  # unmet when any test fails: 15 paths, 17 operators
+    (pack / "nested.yaml").write_text(
+        "instrument: Test nested\ncitations: [Test]\nmeasures:\n"
+        "  - {id: mini.nested, title: nested, kind: admissibility, dates: {from: 2025-01-01},\n"
+        f"     conditions: [{{id: many, message: many tests, action: review, attributes: {{{attributes}}}}}]}}\n",
+        encoding="utf-8",
+    )
+    [f] = findings(pack, "--select", "CL010")
+    assert (Path(f["file"]).name, f["line"]) == ("nested.yaml", 4)
+    assert f["message"].startswith("condition many of mini.nested: the rule nests 17 and/or operators")
+    assert "(durable-rules limit 15)" in f["message"]
+
+
 def test_cl010_too_many_fact_fields(tmp_path: Path) -> None:
     pack = _copy(tmp_path)
     documents = "".join(f"  DOC{i}: document {i}\n" for i in range(170))
@@ -179,6 +195,7 @@ def test_explain_option() -> None:
     assert code == 0 and len(out.splitlines()) == len(CODES)
 
 
+@functools.cache
 def _shipped_errors() -> list[dict]:
     code, out = run("lint", "--format", "json")
     assert code in (0, 1), out

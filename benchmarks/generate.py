@@ -61,23 +61,26 @@ US_RATES = ["Free", "Free", "2.5%", "4%", "6.5%", "7.5%", "26.4%", "$0.50/kg", "
 JP_RATES = ["Free", "3%", "5%", "8.5%", "341 JPY/kg", "10%"]
 CONTENT = ["steel_value", "aluminum_value", "copper_value"]
 PRODUCTS = 2000
+CAPPED_TYPES = 40
+VERSION = 2  # in the data file names of benchmarks/run.py: a new version makes new files
 
 
 @dataclass
 class Vocabulary:
     """What one destination's pack lets a line say: code-list prefixes, documents, attributes, SPI."""
 
-    lists: list[list[str]] = field(default_factory=list)
+    lists: list[tuple[str, list[str]]] = field(default_factory=list)
     documents: list[str] = field(default_factory=list)
     attributes: dict[str, list[str]] = field(default_factory=dict)
     spi: list[str] = field(default_factory=list)
+    capped: dict[str, tuple[str, str]] = field(default_factory=dict)  # list -> (attribute, document) of a cap
 
 
 def vocabulary(pack: Pack | None) -> Vocabulary:
     if pack is None:
         return Vocabulary()
     v = Vocabulary(
-        lists=[sorted(lst.prefixes) for _, lst in sorted(pack.lists.items())],
+        lists=[(name, sorted(lst.prefixes)) for name, lst in sorted(pack.lists.items())],
         documents=sorted(pack.header.documents),
         spi=sorted({s for m in pack.measures for s in m.scope.spi + m.scope.exclude_spi}),
     )
@@ -91,8 +94,11 @@ def vocabulary(pack: Pack | None) -> Vocabulary:
                 known.extend(x for x in values if x != "*" and x not in known)
         for cond in m.conditions:
             for alt in cond.alternatives():
-                if alt.cap is not None:  # a few types per capped attribute, so that caps are reached
-                    v.attributes[alt.cap.per_attribute.lower()] = [f"type-{n}" for n in range(1, 13)]
+                if alt.cap is not None:  # goods under a cross-line cap claim it through its document
+                    attribute = alt.cap.per_attribute.lower()
+                    v.attributes[attribute] = [f"type-{n}" for n in range(1, CAPPED_TYPES + 1)]
+                    for name in m.scope.codes.lists if m.scope.codes else []:
+                        v.capped[name] = (attribute, alt.document)
     return v
 
 
@@ -124,12 +130,13 @@ def catalogue(rng: random.Random, destination: str, vocab: Vocabulary, size: int
     """`size` products; the first ones go through every named list in turn, so that each list is hit."""
     out = []
     for n in range(size):
-        in_list = vocab.lists and (n < len(vocab.lists) or rng.random() < 0.5)
-        prefixes = vocab.lists[n % len(vocab.lists)] if in_list and n < len(vocab.lists) else None
-        if in_list and prefixes is None:
-            prefixes = rng.choice(vocab.lists)
+        listed = None
+        if vocab.lists and n < len(vocab.lists):
+            listed = vocab.lists[n]
+        elif vocab.lists and rng.random() < 0.5:
+            listed = rng.choice(vocab.lists)
         rate = rng.choice(US_RATES if destination == "US" else JP_RATES)
-        p = Product(destination, code(rng, destination, prefixes), rate)
+        p = Product(destination, code(rng, destination, listed[1] if listed else None), rate)
         if "/" in rate or rng.random() < 0.2:
             p.unit = "kg"
         if vocab.documents and rng.random() < 0.6:
@@ -140,6 +147,9 @@ def catalogue(rng: random.Random, destination: str, vocab: Vocabulary, size: int
             p.unit = p.unit or "no"
         if vocab.spi and rng.random() < 0.05:
             p.spi = rng.choice(vocab.spi)
+        if listed and listed[0] in vocab.capped and rng.random() < 0.8:  # e.g. cars under a per-type cap
+            attribute, document = vocab.capped[listed[0]]
+            p.attributes, p.documents, p.unit = f"{attribute}={rng.choice(vocab.attributes[attribute])}", document, "no"
         if destination == "US" and rng.random() < 0.25:
             p.content[rng.choice(CONTENT)] = rng.randint(1, 60)
         if destination == "US" and rng.random() < 0.05:

@@ -89,7 +89,7 @@ def measure(name: str, cmd: list[str], lines: int, db: Path) -> Measured:
 
 
 def entry_file(lines: int, seed: int) -> Path:
-    path = DATA / f"entries-{lines}-seed{seed}.csv"
+    path = DATA / f"entries-{lines}-seed{seed}-v{generate.VERSION}.csv"
     if not path.exists():
         t = time.perf_counter()
         generate.write(path.with_suffix(".tmp"), lines, seed)

@@ -283,3 +283,17 @@ def test_chunks_are_read_as_they_are_needed(rules: Path, files: list[str], worke
     next(results)
     assert len(pulled) <= 2 * workers + 2  # a bounded window, not the whole file (40 chunks)
     assert len(list(results)) == 399
+
+
+def test_bundled_packs_give_the_same_answers_with_one_worker_or_two(tmp_path: Path) -> None:
+    """The generated benchmark lines (US and JP, every list, the Japan pack's per-type vehicle cap)."""
+    from benchmarks.generate import write
+
+    path = tmp_path / "entries.csv"
+    write(path, 3000, seed=11)
+    one = records(Batch([str(path)], Settings(law_as_of=LAW, workers=1, chunk_size=250)).results())
+    two = records(Batch([str(path)], Settings(law_as_of=LAW, workers=2, chunk_size=97)).results())
+    assert one == two and len(one) == 3000
+    over = [r for r in one if any(x["rule"].endswith(".cap") for x in r["reasons"])]
+    within = [r for r in one if any(q["within"] for q in r["quota"])]
+    assert over and within and {r["destination"] for r in one} == {"US", "JP"}

@@ -40,15 +40,19 @@ class Doc:
         """Mapping keys given twice (YAML keeps the last one silently): (key, line of the repeat)."""
         out: list[tuple[str, int]] = []
         stack = [self.node] if self.node is not None else []
+        seen: set[int] = set()  # an alias is the node it names: visit it once (anchors may even recurse)
         while stack:
             node = stack.pop()
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
             if isinstance(node, yaml.MappingNode):
-                seen: set[str] = set()
+                keys: set[str] = set()
                 for key, value in node.value:
                     name = str(key.value)
-                    if isinstance(key, yaml.ScalarNode) and name in seen and name != "<<":
+                    if isinstance(key, yaml.ScalarNode) and name in keys and name != "<<":
                         out.append((name, key.start_mark.line + 1))
-                    seen.add(name)
+                    keys.add(name)
                     stack.append(value)
             elif isinstance(node, yaml.SequenceNode):
                 stack.extend(node.value)

@@ -223,7 +223,8 @@ class _Compiler:
         ]
 
     def measure(self, m: Measure) -> Cond:
-        conds = self.scope(m.scope) + self.window(m.dates.from_, m.dates.until)
+        # `t: line` first: a rule made only of absence tests (`$nex`) hangs durable-rules
+        conds = [{"t": "line"}, *self.scope(m.scope), *self.window(m.dates.from_, m.dates.until)]
         t = m.dates.in_transit
         if t is not None:
             conds.append({"$lt": {"ld": day(t.loaded_before)}})

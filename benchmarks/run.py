@@ -9,15 +9,19 @@
 3. the naive baseline (`benchmarks.naive`): one durable-rules `post` per line, one rule per measure, on
    the first `--naive-lines` lines of the same file (it is slow; lines/s is what is compared).
 
-Each runs as its own process; wall time, lines/s and peak RSS (the sum over the process and its workers,
-sampled every 0.1 s, and the largest single process) are reported. The entry file is generated once per
-size and seed under benchmarks/data/ (not in git); the databases are deleted unless `--keep`."""
+Each runs as its own process; wall time, CPU time (all its processes), lines/s (per wall second and per
+CPU second: the second does not depend on what else the machine runs) and peak RSS (the sum over the
+process and its workers, sampled every 0.1 s; PSS, which counts the pages that forked workers share
+with the main process once; and the largest single process) are reported. The entry
+file is generated once per size and seed under benchmarks/data/ (not in git); the databases are deleted
+unless `--keep`."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -36,7 +40,9 @@ class Measured:
     name: str
     lines: int
     seconds: float
+    cpu_seconds: float
     peak_mb: float
+    peak_pss_mb: float
     largest_mb: float
     db_mb: float
 
@@ -59,33 +65,43 @@ def tree(pid: int) -> list[int]:
     return out
 
 
-def rss_mb(pid: int) -> float:
+def memory_mb(pid: int) -> tuple[float, float]:
+    """RSS and PSS (shared pages divided among the processes sharing them) of one process, in MB."""
+    found = {"Rss:": 0.0, "Pss:": 0.0}
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            key = line.split(maxsplit=1)[0] if line else ""
+            if key in found:
+                found[key] = int(line.split()[1]) / 1024
     except OSError:
         pass
-    return 0.0
+    return found["Rss:"], found["Pss:"]
 
 
 def measure(name: str, cmd: list[str], lines: int, db: Path) -> Measured:
     """Run `cmd`; wall time and peak RSS of its process tree."""
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), _children_cpu()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    peak = largest = 0.0
+    peak = pss = largest = 0.0
     while proc.poll() is None:
-        sizes = [rss_mb(p) for p in tree(proc.pid)]
-        peak, largest = max(peak, sum(sizes)), max(largest, *sizes, 0.0)
+        sizes = [memory_mb(p) for p in tree(proc.pid)]
+        peak, pss = max(peak, sum(r for r, _ in sizes)), max(pss, sum(p for _, p in sizes))
+        largest = max(largest, *(r for r, _ in sizes), 0.0)
         time.sleep(0.1)
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, _children_cpu() - cpu
     err = proc.stderr.read().decode() if proc.stderr else ""
     if proc.returncode not in (0, 1):
         raise SystemExit(f"{name} failed ({proc.returncode}): {err.strip()}")
     size = sum(Path(f"{db}{s}").stat().st_size for s in ("", "-wal") if Path(f"{db}{s}").exists()) / 2**20
-    return Measured(name, lines, seconds, peak, largest, size)
+    return Measured(name, lines, seconds, cpu, peak, pss, largest, size)
+
+
+def _children_cpu() -> float:
+    """User + system CPU seconds of every finished process this one started (and theirs)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def entry_file(lines: int, seed: int) -> Path:
@@ -130,11 +146,13 @@ def report(results: list[Measured], lines: int, workers: int | None) -> str:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     rows = [
         f"{lines:,} lines, {cores} cores, workers {workers or 'all'}, load average {load:.1f} at the end",
-        f"{'':<44} {'seconds':>9} {'lines/s':>10} {'peak RSS MB':>12} {'largest MB':>11} {'DB MB':>8}",
+        f"{'':<44} {'seconds':>8} {'CPU s':>8} {'lines/s':>9} {'per CPU s':>9} {'RSS MB':>7} {'PSS MB':>7}"
+        f" {'largest':>8} {'DB MB':>7}",
     ]
     for m in results:
         rows.append(
-            f"{m.name:<44} {m.seconds:>9.1f} {m.rate:>10,.0f} {m.peak_mb:>12.0f} {m.largest_mb:>11.0f} {m.db_mb:>8.0f}"
+            f"{m.name:<44} {m.seconds:>8.1f} {m.cpu_seconds:>8.1f} {m.rate:>9,.0f} {m.lines / m.cpu_seconds:>9,.0f} "
+            f"{m.peak_mb:>7.0f} {m.peak_pss_mb:>7.0f} {m.largest_mb:>8.0f} {m.db_mb:>7.0f}"
         )
     checks = [
         ("end-to-end lines/s", f"{check.rate:,.0f}", f">= {TARGETS['lines/s']:,}", check.rate >= TARGETS["lines/s"]),
@@ -151,6 +169,12 @@ def report(results: list[Measured], lines: int, workers: int | None) -> str:
             floor.rate <= 3 * check.rate,
         ),
         ("peak RSS (all processes)", f"{check.peak_mb:.0f} MB", f"< {TARGETS['peak MB']} MB", check.peak_mb < 400),
+        (
+            "peak PSS (all processes)",
+            f"{check.peak_pss_mb:.0f} MB",
+            f"< {TARGETS['peak MB']} MB",
+            check.peak_pss_mb < 400,
+        ),
     ]
     rows.append("")
     rows += [

@@ -193,10 +193,12 @@ class Batch:
         self.store = Store(store) if isinstance(store, str | Path) else store  # opened once the inputs are known
         if resume:
             self._resume()
-        elif self.store is not None:
-            self.run_id = self.store.begin_run(self._meta(), self.files, minor_units(self.packs))
+        else:
+            self.settings = replace(self.settings, law_as_of=settings.law_as_of or dt.date.today())
+            if self.store is not None:
+                self.run_id = self.store.begin_run(self._meta(), self.files, minor_units(self.packs))
         s = self.settings
-        self.law_as_of = s.law_as_of or dt.date.today()
+        self.law_as_of: dt.date = s.law_as_of  # type: ignore[assignment]
         self.checker = Checker(self.packs, self.law_as_of, s.destination)
         if resume:
             self._replay_quota()
@@ -205,7 +207,7 @@ class Batch:
         s = self.settings
         return {
             "version": metadata.version("clearance"),
-            "law_as_of": (s.law_as_of or dt.date.today()).isoformat(),
+            "law_as_of": s.law_as_of.isoformat() if s.law_as_of else None,
             "destination": s.destination,
             "rules": str(s.rules) if s.rules else "bundled",
             "rule_packs": json.dumps(

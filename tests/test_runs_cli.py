@@ -217,3 +217,11 @@ def test_progress_display(tmp_path: Path) -> None:
     quiet = io.StringIO()
     Progress(None, quiet, every=60).update(1, 1)  # throttled: nothing yet
     assert quiet.getvalue() == ""
+
+
+def test_clearance_db_environment_variable(rules: Path, entries: Path, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("CLEARANCE_DB", str(tmp_path / "env.db"))
+    check(rules, entries, "--format", "none")
+    assert (tmp_path / "env.db").is_file() and not Path("clearance.db").exists()
+    assert "finished" in invoke("runs", code=0).stdout
+    assert "300 lines" in invoke("runs", "show", 1, code=0).stdout

@@ -68,11 +68,11 @@ class Checker:
     def _settle_one(self, result: Result) -> Result:
         claims, reasons = [], list(result.reasons)
         for q in result.quota:
-            if q.within is not None:  # already settled (e.g. a resumed run)
-                claims.append(q)
-                continue
             key = f"{q.measure}|{q.condition}|{q.key}|{q.year}"
             used, within = self._ledger.claim(key, q.units, q.limit)
+            if q.within is not None:  # settled before (a resumed run replays it): counted, decision kept
+                claims.append(q)
+                continue
             claims.append(q.model_copy(update={"used_before": used, "within": within}))
             if not within:
                 reasons.append(_over_cap(self.packs, result.destination, q, used))

@@ -299,7 +299,6 @@ def test_bundled_packs_give_the_same_answers_with_one_worker_or_two(tmp_path: Pa
     assert over and within and {r["destination"] for r in one} == {"US", "JP"}
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: Checker.settle does not count an already-settled claim")
 def test_settle_counts_claims_that_were_settled_before(rules: Path) -> None:
     """`Checker._settle_one` keeps a claim whose `within` is set ("already settled (e.g. a resumed run)") but
     does not add its units to the ledger, so a resumed run that replays its stored lines lets later lines

@@ -136,3 +136,24 @@ def test_quantity_in_another_unit_does_not_count(packs) -> None:
     results = list(Checker(packs, dt.date(2026, 11, 25)).check([kg, {**line(1), "unit": "pcs"}]))
     assert verdicts(results) == ["review", "accept"]
     assert "quantity in no" in results[0].reasons[-1].message
+
+
+def test_shipped_japan_pack_caps_php_across_lines_and_files(tmp_path: Path) -> None:
+    """The Road Transport Vehicle Act measure of rules/jp: PHP covers at most 5,000 units of one vehicle type
+    a year, across every line and file of a run; the lines past it are rejected."""
+    from .conftest import TODAY
+
+    header = "destination,hts_code,origin,value,entry_date,quantity,unit,mfn_rate,documents,attributes\n"
+    row = "JP,870323919,US,3000000,2026-03-{day},{qty},no,Free,JP-PHP,vehicle_type={vtype};purpose=sale\n"
+    first, second = tmp_path / "march.csv", tmp_path / "april.csv"
+    first.write_text(header + row.format(day="02", qty=3000, vtype="X1") + row.format(day="03", qty=1500, vtype="X1"))
+    second.write_text(
+        header
+        + row.format(day="20", qty=600, vtype="X1")
+        + row.format(day="21", qty=500, vtype="X1")
+        + row.format(day="22", qty=4000, vtype="X2")
+    )
+    results = list(check_files([str(first), str(second)], Checker(load_rules(), TODAY)))
+    assert verdicts(results) == ["accept", "accept", "reject", "accept", "accept"]
+    assert [q.used_before for r in results for q in r.quota] == [0, 3000, 4500, 4500, 0]
+    assert any(x.rule.endswith("type-approval.cap") for x in results[2].reasons)

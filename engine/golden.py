@@ -26,7 +26,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .check import Checker
-from .load import TEST_SUFFIX, Pack, PackError
+from .load import TEST_SUFFIX, Pack, PackError, PackLoader
 from .result import Result
 
 
@@ -76,14 +76,14 @@ class Outcome:
         return f"{self.file.name}::{self.case.name}"
 
 
-class _TextLoader(yaml.SafeLoader):
+class _TextLoader(PackLoader):
     """Safe YAML where every scalar but null stays text: `0101210000` is a code, not an octal number, and
     `no` is a unit, not False. The models turn text into dates and decimals where they expect them."""
 
 
 _TextLoader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag == "tag:yaml.org,2002:null"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    for first, resolvers in PackLoader.yaml_implicit_resolvers.items()
 }
 
 

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import yaml
 
+from .load import YAML_VALUE_ERRORS
+
 Loc = tuple[str | int, ...]
 _TYPE_TAGS = {"str", "int", "float", "bool", "dict", "list", "date", "none"}
 
@@ -72,6 +74,10 @@ def read_doc(path: Path) -> Doc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise SourceError(f"invalid YAML: {problem}", mark.line + 1 if mark is not None else 1) from exc
+    except YAML_VALUE_ERRORS as exc:
+        raise SourceError(
+            f"invalid YAML value: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+        ) from exc
     return Doc(path, node, data)
 
 

@@ -63,19 +63,48 @@ def _one_line(exc: ValidationError) -> str:
     return "; ".join(parts) + more
 
 
-def read_yaml(path: Path) -> object:
-    """Safe-load one YAML file (no object construction)."""
+class PackLoader(yaml.SafeLoader):
+    """Safe YAML (no object construction) that refuses a key given twice in one mapping."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:  # type: ignore[override]
+        seen: set[object] = set()
+        for key_node, _ in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
+                key = key_node.value
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"key {key!r} is given twice", key_node.start_mark
+                    )
+                seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+# the constructor itself raises these on values such as 2025-02-30 or a 5,000-digit integer or deep nesting
+YAML_VALUE_ERRORS = (ValueError, OverflowError, RecursionError)
+
+
+def first_line(exc: BaseException) -> str:
+    text = str(exc)
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def read_yaml(path: Path, loader: type[yaml.SafeLoader] = PackLoader) -> object:
+    """Safe-load one YAML file (no object construction); any problem is a one-line PackError."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise PackError(f"{path}: cannot read: {exc}") from exc
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=loader)  # a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise PackError(f"{path}{where}: invalid YAML: {problem}") from exc
+    except YAML_VALUE_ERRORS as exc:
+        raise PackError(
+            f"{path}: invalid YAML value: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+        ) from exc
 
 
 def _inside(root: Path, path: Path) -> Path:

@@ -131,24 +131,11 @@ YAML_CRASHES = {
 }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG engine/load.py read_yaml (and engine/lint_source.py for `rules lint`): yaml.safe_load raises "
-    "ValueError for a date that does not exist (2025-02-30, year 0) or an integer over 4300 digits, and "
-    "RecursionError for deep nesting; only yaml.YAMLError is caught, so a typo in a rule pack's date is a "
-    "traceback. Catch ValueError and RecursionError there too and raise PackError naming the file",
-)
 @pytest.mark.parametrize("case", sorted(YAML_CRASHES))
 def test_yaml_the_constructor_chokes_on_is_a_pack_error(tmp_path: Path, case: str) -> None:
     refused(pack(tmp_path / "p", {"m.yaml": YAML_CRASHES[case]}), "m.yaml")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG engine/load.py: a key given twice in a mapping (`rate: 10%, rate: 90%`) is silently the last; "
-    "`clearance rules lint` reports it (CL001) but `clearance check` loads the pack and charges 90%. Load "
-    "with a SafeLoader whose construct_mapping refuses repeated keys (PackError naming file and line)",
-)
 def test_a_repeated_key_in_a_measure_is_refused(tmp_path: Path) -> None:
     text = GOOD.replace("rate: 10%", "rate: 10%, rate: 90%")
     refused(pack(tmp_path / "p", {"m.yaml": text}), "m.yaml", "rate")

@@ -20,7 +20,12 @@ def parse_date(ctx: click.Context | None, param: click.Parameter | None, value: 
         raise click.BadParameter(f"{value!r} is not a date YYYY-MM-DD") from None
 
 
+def printable(text: str) -> str:
+    """Control characters (newlines, terminal escapes) written as escapes, so a message stays one safe line."""
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
+
+
 def fail(message: str) -> NoReturn:
     """One clear line on stderr and exit code 2: never a traceback."""
-    click.echo(f"Error: {message}", err=True)
+    click.echo(f"Error: {printable(message)}", err=True)
     sys.exit(2)

@@ -9,9 +9,11 @@ from pathlib import Path
 import click
 
 from clearance.cli.runs_cmd import interrupt_on_sigterm, run_batch, runs
+from clearance.cli.shared import fail
 from clearance.engine import PackError
 from clearance.engine.batch import CHUNK, Batch, BatchError, Progress, Settings, default_workers
 from clearance.engine.formats import FORMATS
+from clearance.engine.formats.table_format import printable
 from clearance.engine.match import MatchError
 from clearance.engine.readers import FORMATS as INPUT_FORMATS
 from clearance.engine.readers import InputFileError
@@ -27,12 +29,6 @@ def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.d
         return dt.date.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(f"{value!r} is not a date YYYY-MM-DD") from None
-
-
-def fail(message: str) -> None:
-    """One clear line on stderr and exit code 2: never a traceback."""
-    click.echo(f"Error: {message}", err=True)
-    sys.exit(2)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -151,7 +147,7 @@ def check(
         with interrupt_on_sigterm():
             summary = run_batch(batch, fmt, output)
     except (PackError, InputFileError, MatchError, StoreError, BatchError) as exc:
-        fail(str(exc))
+        fail(printable(str(exc)))  # one printable line, whatever a file name or header holds
         return
     except KeyboardInterrupt:
         run = batch.run_id if batch else None

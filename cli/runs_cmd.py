@@ -16,6 +16,7 @@ import click
 
 from clearance.engine.batch import Batch
 from clearance.engine.formats import FORMATS, Summary, write
+from clearance.engine.formats.table_format import printable
 from clearance.engine.store import Store, StoreError
 
 TOP = 20
@@ -54,7 +55,7 @@ def interrupt_on_sigterm() -> Iterator[None]:
 
 
 def _fail(message: str) -> None:
-    click.echo(f"Error: {message}", err=True)
+    click.echo(f"Error: {printable(message)}", err=True)
     sys.exit(2)
 
 
@@ -102,7 +103,7 @@ def _list(store: Store) -> None:
     )
     for run in store.runs():
         files = store.files(run["id"])
-        names = ", ".join(f["path"] for f in files[:2]) + (f" (+{len(files) - 2})" if len(files) > 2 else "")
+        names = ", ".join(printable(f["path"]) for f in files[:2]) + (f" (+{len(files) - 2})" if len(files) > 2 else "")
         duty = ", ".join(f"{v} {k}" for k, v in json.loads(run["duty"]).items()) or "0"
         click.echo(
             f"{run['id']:>4}  {run['started']:<25} {_status(run):<11} {run['law_as_of']:<10} {run['lines']:>9,} "
@@ -126,11 +127,11 @@ def show(run_id: int, db: Path | None) -> None:
         _fail(str(exc))
         return
     click.echo(f"run {run_id}: {_status(run)}; started {run['started']}, finished {run['finished'] or '-'}")
-    click.echo(f"law as of {run['law_as_of']}; clearance {run['version']}; rules {run['rules']}")
+    click.echo(f"law as of {run['law_as_of']}; clearance {run['version']}; rules {printable(run['rules'])}")
     for pack in json.loads(run["rule_packs"]):
         click.echo(f"  pack {pack['id']} ({pack['jurisdiction']}) content sha256 {pack['content_hash']}")
     for f in store.files(run_id):
-        click.echo(f"  file {f['path']}: {f['lines']:,} lines stored; sha256 {f['sha256'] or '-'}")
+        click.echo(f"  file {printable(f['path'])}: {f['lines']:,} lines stored; sha256 {f['sha256'] or '-'}")
     counts = ", ".join(f"{run[v]:,} {v}" for v in ("accept", "review", "reject"))
     duty = ", ".join(f"{v} {k}" for k, v in json.loads(run["duty"]).items()) or "0"
     click.echo(f"{run['lines']:,} lines: {counts}; total duty {duty}")
@@ -140,7 +141,7 @@ def show(run_id: int, db: Path | None) -> None:
         click.echo(f"  {r['measure']:<44} {r['heading']:<14} {r['lines']:>9,} lines {r['amount']:>18} {r['currency']}")
     click.echo("\ntop reasons (errors and warnings):")
     for r in store.top_reasons(run_id):
-        click.echo(f"  {r['lines']:>9,}  {r['severity']:<7} {r['rule']:<32} e.g. {r['example'][:100]}")
+        click.echo(f"  {r['lines']:>9,}  {r['severity']:<7} {r['rule']:<32} e.g. {printable(r['example'])[:100]}")
 
 
 def _top_by_measure(rows: list[dict]) -> list[dict]:

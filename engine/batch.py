@@ -264,7 +264,15 @@ class Batch:
             if self.progress is not None:
                 self.progress.close()
             if self.store is not None and self.run_id is not None:
-                self.store.finish(self.run_id, status)
+                self._finish(status)
+
+    def _finish(self, status: str) -> None:
+        try:
+            self.store.finish(self.run_id, status)  # type: ignore[union-attr,arg-type]
+        except StoreError:
+            if status == "finished":
+                raise
+            # the run stays unfinished (as it is): the first error is the one to report
 
     def _record(self, out: ChunkOut) -> None:
         self.totals.add(out.rows)

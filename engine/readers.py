@@ -18,6 +18,7 @@ import itertools
 import json
 import sys
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import BinaryIO
 
@@ -163,19 +164,95 @@ def _csv(fh: io.TextIOBase, path: str, delimiter: str | None) -> Iterator[dict]:
         raise InputFileError(f"{path}: empty file (a header row is required)")
     if delimiter is None:  # a CSV whose header has tabs and no commas is TSV
         delimiter = "\t" if "\t" in first and "," not in first else ","
-    reader = csv.reader(itertools.chain([first], fh), delimiter=delimiter)
-    header = next(reader)
-    names = [h.strip().lower() for h in header]
-    if "hts_code" not in names:
-        raise InputFileError(f"{path}: the header has no hts_code column (got: {', '.join(names[:8])})")
-    width = len(names)
-    for row in reader:
+    reader = csv.reader(itertools.chain([first], fh), delimiter=delimiter, strict=True)
+    names = header_names(next(reader), path)
+    repeats = repeated(names)
+    width, start = len(names), 2
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            unclosed = "unexpected end of data" in str(exc)
+            problem = f"a quoted field opened on line {start} is never closed" if unclosed else str(exc)
+            raise InputFileError(f"{path}: malformed CSV from line {start}: {problem}") from exc
+        start = reader.line_num + 1
         if not row or all(not cell.strip() for cell in row):
             continue
         record = dict(zip(names, row, strict=False))
+        if repeats:
+            _merge_repeats(record, row, repeats)
         if len(row) != width:
             record[PROBLEM] = f"row has {len(row)} fields, the header has {width}"
         yield record
+
+
+def header_names(cells: list[str], path: str) -> list[str]:
+    """Column names as the line parser sees them: trimmed, lower case."""
+    names = [c.strip().lower().lstrip("\ufeff") for c in cells]
+    if "hts_code" not in names:
+        raise InputFileError(f"{path}: the header has no hts_code column (got: {', '.join(names[:8])})")
+    return names
+
+
+def repeated(names: list[str]) -> dict[str, list[int]]:
+    """The columns a header names more than once, with their positions."""
+    where: dict[str, list[int]] = {}
+    for n, name in enumerate(names):
+        if name:
+            where.setdefault(name, []).append(n)
+    return {name: places for name, places in where.items() if len(places) > 1}
+
+
+def _merge_repeats(record: dict, cells: list, repeats: dict[str, list[int]]) -> None:
+    """A repeated column keeps its one non-empty value; two different values are this line's problem
+    (never silently resolved to one of two declared customs values)."""
+    for name, places in repeats.items():
+        values = list(dict.fromkeys(v for n in places if n < len(cells) and (v := str(cells[n]).strip())))
+        record[name] = values[0] if values else ""
+        if len(values) > 1:
+            record[PROBLEM] = _twice(name, values[0], values[1])
+
+
+def _twice(name: str, first: str, second: str) -> str:
+    return f"the column {name!r} is given twice, with two values ({first!r} and {second!r})"
+
+
+class Conflicted(dict):
+    """A JSON object that gives one column twice (names compared as the line parser does) with two
+    different values; `problem` says which."""
+
+    problem = ""
+
+
+def json_object(pairs: list[tuple[str, object]]) -> dict:
+    """A JSON object as a record (the `object_pairs_hook`): a repeated column must not hide a second value."""
+    record = dict(pairs)
+    if len(record) == len(pairs) and len({k.strip().lower() for k in record}) == len(record):
+        return record
+    first: dict[str, str] = {}
+    for key, value in pairs:
+        name, text = key.strip().lower(), "" if value is None else str(value).strip()
+        if name and text and first.get(name) and first[name] != text:
+            conflicted = Conflicted(pairs)
+            conflicted.problem = _twice(name, first[name], text)
+            return conflicted
+        if text or name not in first:
+            first[name] = text
+    return record
+
+
+def json_value(text: str) -> object:
+    """One JSON document: numbers with a fraction as Decimal (never a binary float), objects checked."""
+    return json.loads(text, parse_float=Decimal, object_pairs_hook=json_object)
+
+
+def _record(value: object, where: str) -> dict:
+    """A decoded JSON value as one record; anything but a clean object carries its problem."""
+    if isinstance(value, Conflicted):
+        return {**value, PROBLEM: value.problem}
+    return value if isinstance(value, dict) else {PROBLEM: f"{where} is not a JSON object"}
 
 
 def _jsonl(fh: io.TextIOBase, path: str) -> Iterator[dict]:
@@ -183,16 +260,16 @@ def _jsonl(fh: io.TextIOBase, path: str) -> Iterator[dict]:
         if not text.strip():
             continue
         try:
-            value = json.loads(text)
+            value = json_value(text)
         except (json.JSONDecodeError, RecursionError) as exc:
             yield {PROBLEM: f"line {n} is not valid JSON: {exc}"}
             continue
-        yield value if isinstance(value, dict) else {PROBLEM: f"line {n} is not a JSON object"}
+        yield _record(value, f"line {n}")
 
 
 def _json(fh: io.TextIOBase, path: str) -> Iterator[dict]:
     for n, item in enumerate(JsonArray(fh, path), start=1):
-        yield item if isinstance(item, dict) else {PROBLEM: f"item {n} is not a JSON object"}
+        yield _record(item, f"item {n}")
 
 
 class JsonArray:
@@ -201,7 +278,7 @@ class JsonArray:
     def __init__(self, fh: io.TextIOBase, path: str) -> None:
         self.fh, self.path = fh, path
         self.buf, self.pos, self.eof, self.done = "", 0, False, 0
-        self.decoder = json.JSONDecoder()
+        self.decoder = json.JSONDecoder(parse_float=Decimal, object_pairs_hook=json_object)
 
     def __iter__(self) -> Iterator[object]:
         if self._next_char() != "[":
@@ -273,24 +350,30 @@ def _xlsx(path: str, sheet: str | None) -> Iterator[dict]:
             raise InputFileError(f"{path}: no sheet {sheet!r} (sheets: {', '.join(book.sheetnames)})")
         ws = book[sheet] if sheet is not None else book.worksheets[0]
         yield from _sheet_records(ws.iter_rows(values_only=True), path)
+    except InputFileError:
+        raise
+    except Exception as exc:  # a sheet whose XML is cut off or broken inside a valid zip
+        raise InputFileError(f"{path}: the XLSX sheet cannot be read: {type(exc).__name__}: {exc}") from exc
     finally:
         book.close()
 
 
 def _sheet_records(rows: Iterator[tuple], path: str) -> Iterator[dict]:
     names: list[str] | None = None
+    repeats: dict[str, list[int]] = {}
     for cells in rows:
         texts = [cell_text(c) for c in cells]
         if not any(t.strip() for t in texts):
             continue
         if names is None:
-            names = [t.strip().lower() for t in texts]
+            names = header_names(texts, path)
             while names and not names[-1]:
                 names.pop()
-            if "hts_code" not in names:
-                raise InputFileError(f"{path}: the header has no hts_code column (got: {', '.join(names[:8])})")
+            repeats = repeated(names)
             continue
         record = dict(zip(names, texts, strict=False))
+        if repeats:
+            _merge_repeats(record, texts, repeats)
         last = max(n for n, t in enumerate(texts, start=1) if t.strip())
         if last > len(names):
             record[PROBLEM] = f"row has a value in column {last}, past the header's {len(names)} columns"

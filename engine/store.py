@@ -16,9 +16,11 @@ is killed leaves every committed chunk and matching totals, and `finished` NULL.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
+import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -142,52 +144,70 @@ class Store:
         self.db.close()
 
     def _schema(self) -> None:
-        meta = self.db["clearance_meta"]
-        if meta.exists():
-            version = meta.get("schema_version")["value"] if meta.count else None  # type: ignore[attr-defined]
-            if version != str(SCHEMA_VERSION):
-                raise StoreError(f"{self.path}: run database schema {version}, this clearance writes {SCHEMA_VERSION}")
-            return
-        with self.db.conn:
-            self.db["clearance_meta"].insert({"key": "schema_version", "value": str(SCHEMA_VERSION)}, pk="key")
-            self.db["runs"].create(
-                {
-                    "id": int,
-                    "started": str,
-                    "finished": str,
-                    "status": str,
-                    "pid": int,
-                    "version": str,
-                    "law_as_of": str,
-                    "destination": str,
-                    "rules": str,
-                    "rule_packs": str,
-                    "rules_hash": str,
-                    "options": str,
-                    "minor_units": str,
-                    "lines": int,
-                    **dict.fromkeys(VERDICTS, int),
-                    "duty": str,
-                },
-                pk="id",
-            )
-            self.db["run_files"].create(
-                {"run_id": int, "position": int, "path": str, "sha256": str, "bytes": int, "lines": int},
-                pk=("run_id", "position"),
-                foreign_keys=[("run_id", "runs", "id")],
-            )
-            columns = {c: int if c in ("file", "row") else str for c in RESULT_COLUMNS}
-            self.db["results"].create(
-                {"id": int, "run_id": int, **columns}, pk="id", foreign_keys=[("run_id", "runs", "id")]
-            )
-            self.db["results"].create_index(["run_id", "file", "row"], "results_line", unique=True)
-            self.db["results"].create_index(["run_id", "verdict"], "results_verdict")
-            self.db["results"].create_index(["entry_number"], "results_entry")
-            self.db["duties"].create(
-                {c: int if c in ("file", "row", "amount_minor") else str for c in ("run_id", *DUTY_COLUMNS)},
-                foreign_keys=[("run_id", "runs", "id")],
-            )
-            self.db["duties"].create_index(["run_id", "measure", "heading"], "duties_measure")
+        """Check the schema version, or create the whole schema in one write transaction: runs starting
+        together on a new file, or a crash half-way, never leave half a schema behind."""
+        if self._version() is None:
+            conn = self.db.conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                if self._version() is None:  # another run may have created it while this one waited
+                    self._create()
+                conn.commit()
+            except BaseException:
+                conn.rollback()
+                raise
+        version = self._version()
+        if version != str(SCHEMA_VERSION):
+            raise StoreError(f"{self.path}: run database schema {version}, this clearance writes {SCHEMA_VERSION}")
+
+    def _version(self) -> str | None:
+        if not self.db["clearance_meta"].exists():
+            return None
+        row = self.db.execute("SELECT value FROM clearance_meta WHERE key = 'schema_version'").fetchone()
+        return row[0] if row else "missing"
+
+    def _create(self) -> None:
+        """The tables and indexes (sqlite-utils DDL, inside the caller's transaction)."""
+        self.db["clearance_meta"].create({"key": str, "value": str}, pk="key")
+        self.db.execute("INSERT INTO clearance_meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+        self.db["runs"].create(
+            {
+                "id": int,
+                "started": str,
+                "finished": str,
+                "status": str,
+                "pid": int,
+                "version": str,
+                "law_as_of": str,
+                "destination": str,
+                "rules": str,
+                "rule_packs": str,
+                "rules_hash": str,
+                "options": str,
+                "minor_units": str,
+                "lines": int,
+                **dict.fromkeys(VERDICTS, int),
+                "duty": str,
+            },
+            pk="id",
+        )
+        self.db["run_files"].create(
+            {"run_id": int, "position": int, "path": str, "sha256": str, "bytes": int, "lines": int},
+            pk=("run_id", "position"),
+            foreign_keys=[("run_id", "runs", "id")],
+        )
+        columns = {c: int if c in ("file", "row") else str for c in RESULT_COLUMNS}
+        self.db["results"].create(
+            {"id": int, "run_id": int, **columns}, pk="id", foreign_keys=[("run_id", "runs", "id")]
+        )
+        self.db["results"].create_index(["run_id", "file", "row"], "results_line", unique=True)
+        self.db["results"].create_index(["run_id", "verdict"], "results_verdict")
+        self.db["results"].create_index(["entry_number"], "results_entry")
+        self.db["duties"].create(
+            {c: int if c in ("file", "row", "amount_minor") else str for c in ("run_id", *DUTY_COLUMNS)},
+            foreign_keys=[("run_id", "runs", "id")],
+        )
+        self.db["duties"].create_index(["run_id", "measure", "heading"], "duties_measure")
 
     # --- writing a run --------------------------------------------------------------------------------
 
@@ -203,7 +223,7 @@ class Store:
             duty="{}",
             **dict.fromkeys(VERDICTS, 0),
         )
-        with self.db.conn:
+        with self._writing():
             run_id = self.db["runs"].insert(record).last_pk
             self.db["run_files"].insert_all(
                 {"run_id": run_id, "position": n, "path": f.path, "sha256": f.sha256, "bytes": f.size, "lines": 0}
@@ -211,12 +231,21 @@ class Store:
             )
         return int(run_id)  # type: ignore[arg-type]
 
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction; a database that cannot be written (full disk, read-only, locked too
+        long) is a one-line `StoreError`, and nothing of the transaction is kept."""
+        try:
+            with self.db.conn:
+                yield self.db.conn
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: cannot write the run database: {exc}") from exc
+
     def write_chunk(
         self, run_id: int, file: int, lines_in_file: int, rows: Sequence[Row], duties: Sequence[Row], totals: Totals
     ) -> None:
         """Store a chunk's lines and duties, the file's progress and the run's totals: all or nothing."""
-        conn = self.db.conn
-        with conn:
+        with self._writing() as conn:
             conn.executemany(_insert("results", ("run_id", *RESULT_COLUMNS), run_id), rows)
             conn.executemany(_insert("duties", ("run_id", *DUTY_COLUMNS), run_id), duties)
             conn.execute(
@@ -230,7 +259,7 @@ class Store:
 
     def finish(self, run_id: int, status: str) -> None:
         """`finished` (and the time) or `interrupted`/`failed` (left unfinished, resumable)."""
-        with self.db.conn:
+        with self._writing():
             self.db["runs"].update(run_id, {"status": status, "finished": _now() if status == "finished" else None})
 
     # --- resuming -------------------------------------------------------------------------------------

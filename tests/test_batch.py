@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-import sqlite3
 import textwrap
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import pytest
 
 from clearance.engine import Checker, load_rules
 from clearance.engine.batch import Batch, BatchError, Chunk, Settings, check_chunk, needs_settle, settle
-from clearance.engine.store import Store
+from clearance.engine.store import Store, StoreError
 
 LAW = dt.date(2026, 11, 25)
 PACKS = {
@@ -242,7 +241,7 @@ def test_a_failed_chunk_write_leaves_nothing_half_written(rules: Path, files: li
     gen = batch.results()
     next(gen)  # the first chunk is stored
     out = check_chunk(batch.checker, Chunk(0, 1, [{"hts_code": "1"}]))
-    with pytest.raises(sqlite3.IntegrityError):  # row 1 again: the unique key refuses it
+    with pytest.raises(StoreError, match="UNIQUE constraint failed"):  # row 1 again: the unique key refuses it
         store.write_chunk(1, 0, 1, out.rows, [], batch.totals)
     assert store.db.execute("SELECT count(*) FROM results").fetchone()[0] == 50
     assert store.run(1)["lines"] == 50 and store.files(1)[0]["lines"] == 50

@@ -156,10 +156,10 @@ def test_empty_json_array_has_no_records(tmp_path: Path) -> None:
 
 
 def test_json_array_memory_stays_flat(tmp_path: Path) -> None:
-    item = {"entry_number": "E", "hts_code": "8479899400", "origin": "JP", "value": "100", "entry_date": "2025-01-01"}
+    item = {"entry_number": "E", "hts_code": "8479899400", "origin": "JP", "value": "100", "note": "x" * 400}
     path = tmp_path / "big.json"
     with path.open("w") as fh:
-        fh.write("[" + ",".join(json.dumps(dict(item, line_number=str(n))) for n in range(100_000)) + "]")
+        fh.write("[" + ",".join(json.dumps(dict(item, line_number=str(n))) for n in range(20_000)) + "]")
     assert path.stat().st_size > 10_000_000
     tracemalloc.start()
     try:
@@ -167,7 +167,7 @@ def test_json_array_memory_stays_flat(tmp_path: Path) -> None:
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert count == 100_000
+    assert count == 20_000
     assert peak < 8_000_000  # two 1 MiB text blocks and their decoding, not the 10 MB file
 
 
@@ -247,3 +247,67 @@ def test_xlsx_problems(tmp_path: Path) -> None:
 )
 def test_cell_text(value: object, text: str) -> None:
     assert cell_text(value) == text
+
+
+# --- columns given twice, unclosed quotes, numbers, broken sheets ------------------------------------------
+
+
+def test_a_repeated_column_keeps_its_one_value_and_refuses_two(tmp_path: Path) -> None:
+    path = write(tmp_path, "e.csv", "hts_code,Value,origin, value \n1,100,JP,\n2,,JP,100\n3,100,JP,100\n")
+    assert [r["value"] for r in read_records(path)] == ["100", "100", "100"]
+    assert not any(PROBLEM in r for r in read_records(path))
+    path = write(tmp_path, "f.csv", "hts_code,value,origin,VALUE,,\n1,100,JP,100,,\n2,100,JP,5,a,b\n")
+    first, second = read_records(path)
+    assert PROBLEM not in first
+    assert second[PROBLEM] == "the column 'value' is given twice, with two values ('100' and '5')"
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("e.json", '[{"hts_code": "1"}, {"hts_code": "1", "value": "1", "VALUE": 2, "": 1, " ": 2}]'),
+        ("e.jsonl", '{"hts_code": "1"}\n{"hts_code": "1", "value": "1", "value": "2", "x": {"a": 1, "A": 2}}\n'),
+    ],
+)
+def test_a_json_object_giving_a_column_twice_is_its_lines_problem(tmp_path: Path, name: str, text: str) -> None:
+    first, second = read_records(write(tmp_path, name, text))
+    assert PROBLEM not in first and second["hts_code"] == "1"
+    assert second[PROBLEM] == "the column 'value' is given twice, with two values ('1' and '2')"
+    same = text.replace('"2"', '"1"').replace(": 2,", ': "1",')
+    assert not any(PROBLEM in r for r in read_records(write(tmp_path, name, same)))
+
+
+@pytest.mark.parametrize("name", ["e.json", "e.jsonl"])
+def test_json_numbers_are_never_binary_floats(tmp_path: Path, name: str) -> None:
+    item = '{"hts_code": "1", "value": 12345678901234.567, "quantity": 3, "steel_value": 1e2}'
+    text = f"[{item}]" if name == "e.json" else item + "\n"
+    (record,) = read_records(write(tmp_path, name, text))
+    assert [str(record[k]) for k in ("value", "quantity", "steel_value")] == ["12345678901234.567", "3", "1E+2"]
+
+
+def test_an_unclosed_quote_is_one_error_naming_its_line(tmp_path: Path) -> None:
+    rows = ["1,JP", "2,JP", '"3,JP', "4,JP", "5,JP"]
+    path = write(tmp_path, "e.csv", "\n".join(["hts_code,origin", *rows]) + "\n")
+    with pytest.raises(InputFileError, match="a quoted field opened on line 4 is never closed"):
+        list(read_records(path))
+    quoted = write(tmp_path, "q.csv", 'hts_code,origin\n"1\n2",JP\nE"3,JP\n')
+    assert [r["hts_code"] for r in read_records(quoted)] == ["1\n2", 'E"3']
+
+
+def test_a_broken_xlsx_sheet_is_one_error(tmp_path: Path) -> None:
+    import zipfile
+
+    good = workbook(tmp_path / "good.xlsx", {"S": [["hts_code"], ["1"]] * 50})
+    bad = tmp_path / "bad.xlsx"
+    with zipfile.ZipFile(good) as zin, zipfile.ZipFile(bad, "w") as zout:
+        for entry in zin.namelist():
+            data = zin.read(entry)
+            zout.writestr(entry, data[: len(data) // 2] if entry.startswith("xl/worksheets/") else data)
+    with pytest.raises(InputFileError, match="the XLSX sheet cannot be read"):
+        list(read_records(bad))
+
+
+def test_xlsx_repeated_column(tmp_path: Path) -> None:
+    path = workbook(tmp_path / "e.xlsx", {"S": [["hts_code", "value", "Value"], ["1", 5, 5], ["2", 5, 6]]})
+    first, second = read_records(path)
+    assert first == {"hts_code": "1", "value": "5"} and "given twice" in second[PROBLEM]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from decimal import Decimal
 from pathlib import Path
 
@@ -124,7 +123,7 @@ def test_chunk_is_all_or_nothing(tmp_path: Path) -> None:
     totals.add([row])
     store.write_chunk(run_id, 0, 1, [row], [], totals)
     totals.add([row])
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(StoreError, match="cannot write the run database: UNIQUE constraint failed"):
         store.write_chunk(run_id, 0, 2, [encode(result(2), 0, UNITS)[0], row], [], totals)
     assert store.db.execute("SELECT count(*) FROM results").fetchone()[0] == 1
     assert store.run(run_id)["lines"] == 1 and store.files(run_id)[0]["lines"] == 1
@@ -155,3 +154,29 @@ def test_not_a_database_and_other_schema(tmp_path: Path) -> None:
         Store(tmp_path / "old.db")
     with pytest.raises(StoreError, match="no run 5"):
         Store(tmp_path / "new.db").run(5)
+
+
+def test_a_full_database_is_a_store_error_and_keeps_whole_chunks(tmp_path: Path) -> None:
+    store, run_id = store_with_run(tmp_path)
+    store.db.execute("PRAGMA max_page_count = 40")  # the disk fills up after a few chunks
+    written = 0
+    with pytest.raises(StoreError, match="cannot write the run database: database or disk is full"):
+        for n in range(1000):
+            encoded = [
+                encode(result(10 * n + k, reasons=[Reason(severity="info", rule="r", message="x" * 500)]), 0, UNITS)
+                for k in range(1, 11)
+            ]
+            totals = store.totals(run_id)
+            totals.add([e[0] for e in encoded])
+            store.write_chunk(
+                run_id, 0, 10 * n + 10, [e[0] for e in encoded], [d for e in encoded for d in e[1]], totals
+            )
+            written += 10
+    assert 0 < written == store.db.execute("SELECT count(*) FROM results").fetchone()[0] == store.run(run_id)["lines"]
+
+
+def test_two_stores_create_one_new_database(tmp_path: Path) -> None:
+    path = tmp_path / "new.db"
+    first, second = Store(path), Store(path)
+    assert first.db.execute("SELECT count(*) FROM clearance_meta").fetchone()[0] == 1
+    assert second.runs() == []

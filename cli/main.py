@@ -13,7 +13,6 @@ from clearance.cli.shared import fail
 from clearance.engine import PackError
 from clearance.engine.batch import CHUNK, Batch, BatchError, Progress, Settings, default_workers
 from clearance.engine.formats import FORMATS
-from clearance.engine.formats.table_format import printable
 from clearance.engine.match import MatchError
 from clearance.engine.readers import FORMATS as INPUT_FORMATS
 from clearance.engine.readers import InputFileError
@@ -147,7 +146,7 @@ def check(
         with interrupt_on_sigterm():
             summary = run_batch(batch, fmt, output)
     except (PackError, InputFileError, MatchError, StoreError, BatchError) as exc:
-        fail(printable(str(exc)))  # one printable line, whatever a file name or header holds
+        fail(str(exc))
         return
     except KeyboardInterrupt:
         run = batch.run_id if batch else None

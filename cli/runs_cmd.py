@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import json
 import signal
-import sys
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -14,9 +13,9 @@ from typing import TextIO
 
 import click
 
+from clearance.cli.shared import fail, printable
 from clearance.engine.batch import Batch
 from clearance.engine.formats import FORMATS, Summary, write
-from clearance.engine.formats.table_format import printable
 from clearance.engine.store import Store, StoreError
 
 TOP = 20
@@ -54,18 +53,13 @@ def interrupt_on_sigterm() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _fail(message: str) -> None:
-    click.echo(f"Error: {printable(message)}", err=True)
-    sys.exit(2)
-
-
 def _open(db: Path) -> Store:
     if not db.is_file():
-        _fail(f"{db}: no run database (run `clearance check` first, or give --db)")
+        fail(f"{db}: no run database (run `clearance check` first, or give --db)")
     try:
         return Store(db)
     except StoreError as exc:
-        _fail(str(exc))
+        fail(str(exc))
         raise  # unreachable: _fail exits
 
 
@@ -124,7 +118,7 @@ def show(run_id: int, db: Path | None) -> None:
     try:
         run = store.run(run_id)
     except StoreError as exc:
-        _fail(str(exc))
+        fail(str(exc))
         return
     click.echo(f"run {run_id}: {_status(run)}; started {run['started']}, finished {run['finished'] or '-'}")
     click.echo(f"law as of {run['law_as_of']}; clearance {run['version']}; rules {printable(run['rules'])}")
@@ -179,6 +173,6 @@ def export(run_id: int, fmt: str, output: TextIO, db: Path | None) -> None:
     try:
         store.run(run_id)
     except StoreError as exc:
-        _fail(str(exc))
+        fail(str(exc))
         return
     FORMATS[fmt](store.records(run_id), output, Summary())

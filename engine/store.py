@@ -21,6 +21,7 @@ import datetime as dt
 import json
 import os
 import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -134,7 +135,7 @@ class Store:
         try:
             self.db = sqlite_utils.Database(self.path)
             self.db.execute("PRAGMA busy_timeout = 30000")
-            self.db.execute("PRAGMA journal_mode = WAL")
+            self._wal()
             self.db.execute("PRAGMA synchronous = NORMAL")
             self._schema()
         except Exception as exc:  # sqlite3.DatabaseError and OS errors: not a usable database
@@ -142,6 +143,18 @@ class Store:
 
     def close(self) -> None:
         self.db.close()
+
+    def _wal(self, attempts: int = 200) -> None:
+        """Switch to WAL. On a new file, runs starting together race for the lock this needs, and SQLite does
+        not wait on its busy timeout for it: retry for up to about ten seconds."""
+        for attempt in range(attempts):
+            try:
+                self.db.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or attempt == attempts - 1:
+                    raise
+                time.sleep(0.05)
 
     def _schema(self) -> None:
         """Check the schema version, or create the whole schema in one write transaction: runs starting

@@ -223,11 +223,6 @@ def test_lone_surrogates_in_json_input_do_not_crash_the_output(tmp_path: Path, f
     assert "\ufffdx" in result.stdout
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG readers: JSON numbers are parsed as binary floats (json.loads without parse_float=Decimal), "
-    "so a value of 12345678901234.567 becomes 12345678901234.566 before it reaches the Decimal parser",
-)
 def test_json_numbers_reach_money_without_floats(tmp_path: Path) -> None:
     path = tmp_path / "entries.json"
     path.write_text(

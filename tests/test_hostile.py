@@ -161,12 +161,6 @@ def test_ragged_rows_one_verdict_each_naming_the_row(tmp_path: Path) -> None:
     assert [errors(r) for r in out] == [[], ["input.row"], ["input.row"], ["input.row"], ["input.row"], []]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG engine/readers.py _csv: an opening quote that is never closed swallows every later line into one "
-    "field (csv.reader is not strict): 5 data lines give 3 verdicts and the rest vanish; use strict=True or "
-    "detect end-of-file inside quotes and fail with the line number (or reject each swallowed line)",
-)
 def test_an_unclosed_quote_does_not_swallow_the_lines_after_it(tmp_path: Path) -> None:
     rows = [GOOD.format(n=1), GOOD.format(n=2), '"' + GOOD.format(n=3), GOOD.format(n=4), GOOD.format(n=5)]
     result = check(write(tmp_path, "e.csv", "\n".join([HEADER, *rows]) + "\n"))
@@ -306,12 +300,6 @@ def _rezip(src: Path, dest: Path, change) -> Path:  # type: ignore[no-untyped-de
     return dest
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG engine/readers.py _xlsx: only load_workbook is guarded; a sheet whose XML is cut off or broken "
-    "inside a valid zip raises xml.etree.ElementTree.ParseError while rows are read: a traceback and exit 1. "
-    "Wrap the row iteration too (except InputFileError: raise; except Exception -> InputFileError)",
-)
 @pytest.mark.parametrize("damage", ["truncated", "garbled"])
 def test_an_xlsx_with_a_broken_sheet_is_one_line_error(tmp_path: Path, damage: str) -> None:
     good = workbook(tmp_path / "good.xlsx")
@@ -365,12 +353,6 @@ def test_table_output_never_prints_control_characters(tmp_path: Path) -> None:
     assert len(out.splitlines()) == 3
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG cli/main.py fail(): error messages print file names (and header cells) raw: a newline in a file "
-    "name or a quoted header cell makes a two-line error, and ESC sequences reach the terminal; escape "
-    "non-printable characters (e.g. repr-style) before echoing",
-)
 @pytest.mark.parametrize("case", ["newline in the name", "newline in a header cell", "escape in the name"])
 def test_a_file_error_stays_one_printable_line(tmp_path: Path, case: str) -> None:
     if case == "newline in a header cell":

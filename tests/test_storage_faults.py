@@ -132,13 +132,6 @@ class _SmallDisk(sqlite_utils.Database):
         self.execute("PRAGMA max_page_count = 60")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG engine/store.py + cli/main.py: sqlite3.OperationalError ('database or disk is full', 'disk I/O "
-    "error', 'attempt to write a readonly database') from begin_run/write_chunk/finish is not a StoreError: a "
-    "full or read-only disk is a traceback and exit 1 (as if a line failed). Wrap the writes: except "
-    "sqlite3.Error as exc -> StoreError(f'{path}: cannot write the run database: {exc}')",
-)
 def test_a_full_disk_is_one_line_error(
     rules: Path, entries: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -185,7 +178,6 @@ def test_a_full_disk_mid_run_leaves_whole_chunks_and_the_run_resumes(
 
 
 @pytest.mark.skipif(not LINUX, reason="RLIMIT_FSIZE and SIGXFSZ")
-@pytest.mark.xfail(strict=True, reason="BUG engine/store.py + cli/main.py: see test_a_full_disk_is_one_line_error")
 def test_a_full_disk_mid_run_is_one_line_error(disk_full_run: tuple[Path, subprocess.CompletedProcess]) -> None:
     one_line_error(disk_full_run[1], "runs.db")
 
@@ -211,7 +203,6 @@ def _read_only(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setattr(store_module.sqlite_utils, "Database", _ReadOnly)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG engine/store.py + cli/main.py: see test_a_full_disk_is_one_line_error")
 def test_a_read_only_database_is_one_line_error(
     rules: Path, entries: Path, recorded: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -260,13 +251,6 @@ def _open_at_once(path: str, barrier, results) -> None:  # type: ignore[no-untyp
 
 
 @pytest.mark.skipif(not LINUX, reason="fork start method")
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG engine/store.py Store._schema: the schema is not created in one write transaction (DDL is "
-    "autocommitted table by table, after an unlocked exists() check), so runs starting together on a new "
-    "database fail with 'database is locked', 'table clearance_meta already exists' or 'run database schema "
-    "None'. Create it under BEGIN IMMEDIATE and check clearance_meta again inside the transaction",
-)
 def test_runs_creating_one_new_database_at_once(tmp_path: Path) -> None:
     ctx = multiprocessing.get_context("fork")
     failures = []
@@ -283,12 +267,6 @@ def test_runs_creating_one_new_database_at_once(tmp_path: Path) -> None:
     assert not failures, failures[:3]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG engine/store.py Store._schema: a crash after clearance_meta is created and before the schema "
-    "is complete leaves a database that every later run refuses ('run database schema None'); create the "
-    "schema in one transaction",
-)
 def test_a_crash_while_the_database_is_created_leaves_it_usable(
     rules: Path, entries: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -393,12 +371,6 @@ def test_an_engine_error_on_one_line_is_stored_as_its_reject_and_the_chunk_is_ke
 # names printed by `clearance runs` -----------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG cli/runs_cmd.py: `runs` and `runs show` print stored file names raw: a newline, CR or ESC in a "
-    "file name breaks the one-row-per-run listing and reaches the terminal; print them through a "
-    "printable() filter like table_format.printable, or repr-escape them",
-)
 @pytest.mark.parametrize("command_", [("runs",), ("runs", "show", "1")])
 def test_odd_file_names_are_printed_safely_by_runs(rules: Path, tmp_path: Path, command_: tuple[str, ...]) -> None:
     odd = tmp_path / "odd\n\x1b[31mname\r.csv"

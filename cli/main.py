@@ -137,6 +137,7 @@ def check(
         sheet=sheet,
         workers=workers or default_workers(),
         chunk_size=chunk_size,
+        reference_db=Path(db),  # HTSUS editions imported into it (`clearance hts import`) check US lines
     )
     batch = None
     try:

@@ -28,6 +28,7 @@ from itertools import chain, islice
 from pathlib import Path
 
 from .check import Checker
+from .hts import references_in
 from .load import Pack, PackError, load_rules
 from .readers import InputFileError, RecordSource
 from .result import Result
@@ -52,6 +53,7 @@ class Settings:
     sheet: str | None = None
     workers: int = 1
     chunk_size: int = CHUNK
+    reference_db: Path | None = None  # a database holding reference data (HTSUS editions) to check lines against
 
 
 @dataclass(frozen=True)
@@ -129,6 +131,7 @@ class WorkerSpec:
     destination: str | None
     rules_hash: str
     parent: int
+    reference_db: Path | None = None
 
 
 def _start_worker(spec: WorkerSpec) -> None:
@@ -139,7 +142,7 @@ def _start_worker(spec: WorkerSpec) -> None:
     packs = load_rules(spec.rules)
     if rules_hash(packs) != spec.rules_hash:
         raise PackError("the rule packs changed while the run was starting")
-    _worker = Checker(packs, spec.law_as_of, spec.destination)
+    _worker = Checker(packs, spec.law_as_of, spec.destination, references_in(spec.reference_db))
 
 
 def _work(chunk: Chunk, keep_results: bool) -> ChunkOut:
@@ -199,7 +202,7 @@ class Batch:
                 self.run_id = self.store.begin_run(self._meta(), self.files, minor_units(self.packs))
         s = self.settings
         self.law_as_of: dt.date = s.law_as_of  # type: ignore[assignment]
-        self.checker = Checker(self.packs, self.law_as_of, s.destination)
+        self.checker = Checker(self.packs, self.law_as_of, s.destination, references_in(s.reference_db))
         if resume:
             self._replay_quota()
 
@@ -311,7 +314,8 @@ class Batch:
             for chunk in chain(first, chunks):
                 yield check_chunk(self.checker, chunk, self.keep_results)
             return
-        spec = WorkerSpec(self.settings.rules, self.law_as_of, self.settings.destination, self.hash, os.getpid())
+        s = self.settings
+        spec = WorkerSpec(s.rules, self.law_as_of, s.destination, self.hash, os.getpid(), s.reference_db)
         pool = ProcessPoolExecutor(self.settings.workers, initializer=_start_worker, initargs=(spec,))
         window: deque[Future[ChunkOut]] = deque()
         try:

@@ -40,10 +40,26 @@ The MFN rate must be in the line before matching (measures may require `mfn_rate
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from .hts_check import covering_measures, reference_check, unknown_chapter99_headings
 from .hts_import import HtsError, ImportReport, import_edition
 from .hts_rates import TEXT_ONLY_RATES, UnreadableRate, read_rate, special_programs
 from .hts_reference import Edition, HtsLine, HtsReference, HtsRow
+
+SCHEDULE = "htsus"  # the `schedule` a pack names to be checked against these editions
+
+
+def references_in(db_path: str | Path | None) -> dict[str, HtsReference]:
+    """The reference data a run database holds: its HTSUS editions, if any were imported into it."""
+    if db_path is None or not Path(db_path).is_file():
+        return {}
+    try:
+        ref = HtsReference(db_path)
+    except HtsError:
+        return {}
+    return {SCHEDULE: ref} if ref.editions else {}
+
 
 __all__ = [
     "TEXT_ONLY_RATES",
@@ -58,6 +74,7 @@ __all__ = [
     "import_edition",
     "read_rate",
     "reference_check",
+    "references_in",
     "special_programs",
     "unknown_chapter99_headings",
 ]

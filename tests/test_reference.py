@@ -53,3 +53,30 @@ def test_an_unknown_ten_digit_code_is_rejected_with_hints(packs, reference) -> N
 def test_a_line_before_any_edition_keeps_its_own_rate(packs, reference) -> None:
     result = check(packs, reference, mfn_rate="2.5%", entry_date="2025-06-01")
     assert result.verdict == "accept" and result.total_duty == 8250
+
+
+def test_check_uses_the_editions_imported_into_its_database(tmp_path: Path) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from clearance.cli.main import cli
+
+    db = tmp_path / "clearance.db"
+    import_edition(db, EXPORT, "2026", dt.date(2026, 1, 1))
+    entries = tmp_path / "e.csv"
+    entries.write_text(
+        "hts_code,origin,value,entry_date\n8703.23.01,JP,30000,2026-03-02\n8703.23.01.99,JP,1,2026-03-02\n"
+    )
+    result = CliRunner().invoke(cli, ["check", str(entries), "--db", str(db), "--format", "jsonl", "--workers", "2"])
+    car, unknown = (json.loads(line) for line in result.stdout.splitlines())
+    assert {r["rule"] for r in car["reasons"]} >= {"hts.mfn-filled"}
+    assert car["duties"][0] == {
+        "measure": "us.column-1.general",
+        "heading": "8703.23.01",
+        "rate": "2.5%",
+        "basis": "value",
+        "basis_value": "30000",
+        "amount": "750.00",
+    }
+    assert unknown["verdict"] == "reject" and any(r["rule"] == "hts.unknown-code" for r in unknown["reasons"])

@@ -1,0 +1,131 @@
+"""The fuzz targets of `fuzz/fuzz_clearance.py`: each takes bytes and raises only on a finding."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import random
+import tempfile
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+
+from clearance.engine import BUNDLED_RULES, Checker, PackError, load_pack, load_rules
+from clearance.engine.duty import DutyExpressionError, QuantityError, parse_duty_expression, plain_amount, round_money
+from clearance.engine.line import COLUMNS
+from clearance.engine.readers import InputFileError, read_records
+
+LAW = dt.date(2026, 11, 25)
+WORK = Path(tempfile.mkdtemp(prefix="clearance-fuzz-"))
+KINDS = ("csv", "tsv", "json", "jsonl")
+_checker: Checker | None = None
+
+
+def checker() -> Checker:
+    global _checker
+    if _checker is None:
+        _checker = Checker(load_rules(BUNDLED_RULES), LAW)
+    return _checker
+
+
+def one_result_each(records: list[dict]) -> None:
+    results = list(checker().check(records))
+    if [r.row for r in results] != list(range(1, len(records) + 1)):
+        raise AssertionError(f"{len(records)} records gave rows {[r.row for r in results]}")
+    for r in results:
+        inputs = [x.rule for x in r.reasons if x.rule.startswith("input.")]
+        if inputs and r.verdict != "reject":
+            raise AssertionError(f"input problems {inputs} but verdict {r.verdict}")
+        if any(x[6:] not in (*COLUMNS, "row") for x in inputs):
+            raise AssertionError(f"a reject reason names no column: {inputs}")
+
+
+def target_readers(data: bytes) -> None:
+    kind = KINDS[data[0] % len(KINDS)] if data else "csv"
+    path = WORK / f"entries.{kind}"
+    path.write_bytes(data[1:])
+    try:
+        records = list(read_records(path))
+    except InputFileError as exc:
+        if "\n" in str(exc):
+            raise AssertionError(f"a multi-line error: {exc!r}") from exc
+        return
+    one_result_each(records)
+
+
+def target_line(data: bytes) -> None:
+    values = data.decode("utf-8", "replace").split("\x1f")
+    one_result_each([dict(zip(COLUMNS, values, strict=False))])
+
+
+BIGGEST = Decimal("999999999999999.999999")  # the largest value and quantity a line may declare
+
+
+def target_rate(data: bytes) -> None:
+    text = data.decode("utf-8", "replace")
+    for special in (False, True):
+        try:
+            expr = parse_duty_expression(text, allow_special=special)
+        except DutyExpressionError:
+            continue
+        if expr.kind != "plain":
+            continue
+        with contextlib.suppress(QuantityError):
+            round_money(plain_amount(expr, BIGGEST, BIGGEST, "kg", "USD"), 2)
+
+
+HEADER = "id: t\ntitle: t\njurisdiction: US\ncurrency: USD\nminor_unit: 2\n"
+
+
+def target_yaml(data: bytes) -> None:
+    root = WORK / "pack"
+    root.mkdir(exist_ok=True)
+    (root / "pack.yaml").write_text(HEADER)
+    (root / "m.yaml").write_bytes(data)
+    try:
+        load_pack(root)
+    except PackError as exc:
+        if "\n" in str(exc):
+            raise AssertionError(f"a multi-line error: {exc!r}") from exc
+
+
+TARGETS: dict[str, Callable[[bytes], None]] = {
+    "readers": target_readers,
+    "line": target_line,
+    "rate": target_rate,
+    "yaml": target_yaml,
+}
+SEEDS: dict[str, list[bytes]] = {
+    "readers": [
+        b"\x00hts_code,origin,value,entry_date\n8479.89.94,JP,1000,2025-06-01\n",
+        b'\x02[{"hts_code": "8479899400", "origin": "JP", "value": "1000", "entry_date": "2025-06-01"}]',
+        b'\x03{"hts_code": "870323019", "destination": "JP", "origin": "US", "value": 1e3}\n[1]\n',
+    ],
+    "line": [
+        "\x1f".join(["E1", "1", "US", "8479.89.94", "JP", "1000", "USD", "10", "kg", "2025-06-01"]).encode(),
+        "\x1f".join(["E1", "1", "JP", "870323019", "US", "3000000", "", "1", "no", "2026-03-01"]).encode(),
+    ],
+    "rate": [b"Free", b"2.5%", b"$0.50/kg", "4.4¢/kg".encode(), b"$1.035/kg + 4.8%", b"33 1/3%", b"all-in 15%"],
+    "yaml": [
+        b"instrument: T\ncitations: [T]\nmeasures:\n  - {id: t.m, title: m, kind: duty, rate: 10%, "
+        b"dates: {from: 2025-01-01}}\n",
+    ],
+}
+
+
+def mutate(rng: random.Random, data: bytes) -> bytes:
+    """A byte-level mutation (insert, delete, replace, duplicate a slice) for the plain mode."""
+    out = bytearray(data)
+    for _ in range(rng.randint(1, 8)):
+        op = rng.randrange(4)
+        at = rng.randrange(len(out) + 1)
+        if op == 0:
+            out[at:at] = bytes([rng.randrange(256)]) * rng.choice((1, 1, 2, 64))
+        elif op == 1 and out:
+            del out[at : at + rng.randint(1, 4)]
+        elif op == 2 and out:
+            out[min(at, len(out) - 1)] = rng.choice(b'"\n\r,;:[]{}%$./+-0123456789\x00\xff')
+        elif out:
+            start = rng.randrange(len(out))
+            out[at:at] = out[start : start + rng.randint(1, 32)]
+    return bytes(out)

@@ -118,7 +118,7 @@ class Checker:
         out = []
         for offset, raw in enumerate(records):
             res = results[first_row + offset]
-            extra = {k: v for k, v in normalise_keys(raw).items() if k not in COLUMNS and k != PROBLEM}
+            extra = _extra(raw)
             out.append(res.model_copy(update={"extra": extra}) if extra else res)
         return out
 
@@ -177,6 +177,16 @@ def _rejected(
             Reason(severity="error", rule=f"input.{p.column}", message=f"{p.column}: {p.message}") for p in problems
         ],
     )
+
+
+_KNOWN = frozenset(COLUMNS) | {PROBLEM}
+
+
+def _extra(raw: dict) -> dict[str, str]:
+    """The columns the contract does not know, passed through (names normalised)."""
+    if _KNOWN.issuperset(raw):  # the usual case: nothing to pass through
+        return {}
+    return {k: v for k, v in normalise_keys(raw).items() if k not in _KNOWN}
 
 
 def _noted(result: Result, notes: list[Reason]) -> Result:

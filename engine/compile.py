@@ -67,7 +67,9 @@ class CompiledPack:
     plans: dict = field(default_factory=dict)  # resolve's cache: matched rules -> stacking plan
 
     def __post_init__(self) -> None:
-        self.bounds = date_bounds(cond for _, cond in self.rules.values())
+        self.bounds, used = field_use(cond for _, cond in self.rules.values())
+        # only the code lengths some rule tests: lines that differ below them become one fact
+        self.code_lengths = [n for n in range(2, MAX_CODE + 1) if f"h{n}" in used]
         self.list_index: dict[str, list[str]] = {}  # code prefix -> fact fields of the lists holding it
         for name, key in self.lists.names.items():
             for prefix in self.pack.lists[name].prefixes:
@@ -85,7 +87,7 @@ class CompiledPack:
         """The line as a flat fact: only fields this pack's rules can test, all ints or strings."""
         code = line.hts_code
         f: dict = {"t": "line", "o": line.origin, "d": self.canonical("d", day(line.entry_date))}
-        for n in range(2, MAX_CODE + 1):  # absent lengths are "" so that `$neq` holds for them
+        for n in self.code_lengths:  # absent lengths are "" so that `$neq` holds for them
             f[f"h{n}"] = code[:n] if n <= len(code) else ""
         if line.loaded_date is not None:
             f["ld"] = self.canonical("ld", day(line.loaded_date))
@@ -111,20 +113,31 @@ class CompiledPack:
                 f[f"has_{name}"] = 1
                 if line.value > 0:
                     share = (part * 10000 / line.value).to_integral_value(rounding=ROUND_FLOOR)
-                    f[f"sh_{name}"] = int(share)
+                    f[f"sh_{name}"] = self.canonical(f"sh_{name}", int(share))
         for name in ("quantity", "mfn_rate"):
             if getattr(line, name) is not None:
                 f[f"has_{name}"] = 1
         return f
 
 
-DATE_FIELDS = ("d", "ld")
 COMPARISONS = ("$lt", "$lte", "$gt", "$gte", "$eq", "$neq")
+OPERATORS = ("$and", "$or", "$ex", "$nex", *COMPARISONS)
+
+
+def canonical_field(name: str) -> bool:
+    """Fields whose values the rules only compare with constants: dates and content shares."""
+    return name in ("d", "ld") or name.startswith("sh_")
 
 
 def date_bounds(conds: Iterable[Cond]) -> dict[str, list[int]]:
-    """Every date constant the conditions compare each date field with, sorted."""
-    found: dict[str, set[int]] = {name: set() for name in DATE_FIELDS}
+    """Every constant the conditions compare each date or share field with, sorted."""
+    return field_use(conds)[0]
+
+
+def field_use(conds: Iterable[Cond]) -> tuple[dict[str, list[int]], set[str]]:
+    """(the constants each canonical field is compared with, every field name the conditions test)."""
+    found: dict[str, set[int]] = {"d": set(), "ld": set()}
+    names: set[str] = set()
 
     def walk(node: object) -> None:
         if isinstance(node, list):
@@ -134,16 +147,19 @@ def date_bounds(conds: Iterable[Cond]) -> dict[str, list[int]]:
             for key, value in node.items():
                 if key in COMPARISONS and isinstance(value, dict):
                     for name, const in value.items():
-                        if name in found:
-                            found[name].add(const)
-                elif key in found:
-                    found[key].add(value)
-                else:
+                        names.add(name)
+                        if canonical_field(name):
+                            found.setdefault(name, set()).add(const)
+                elif key in OPERATORS:
                     walk(value)
+                else:
+                    names.add(key)
+                    if canonical_field(key):
+                        found.setdefault(key, set()).add(value)
 
     for cond in conds:
         walk(cond)
-    return {name: sorted(values) for name, values in found.items()}
+    return {name: sorted(values) for name, values in found.items()}, names
 
 
 def _any(conds: list[Cond]) -> Cond | None:

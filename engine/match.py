@@ -22,6 +22,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import itertools
 import weakref
 from collections.abc import Callable, Sequence
@@ -38,6 +39,11 @@ FIXED_FACT_FIELDS = 32  # t, o, d, h2..h10, ld, mode, has_*/sh_*, id, sid
 CATCH_ALL = "catch_all"
 CACHE_SIZE = 50_000  # facts carry no money, so a fact's matches can be reused for every line like it
 _instances = itertools.count()
+
+
+def _digest(items: tuple) -> bytes:
+    """A 16-byte key for a fact (its sorted items): a small cache entry, and no collision in practice."""
+    return hashlib.blake2b(repr(items).encode(), digest_size=16).digest()
 
 
 class MatchError(Exception):
@@ -132,7 +138,8 @@ class Matcher:
         self._refs = {name: ref for name, (ref, _) in compiled.rules.items()}
         self._host = _Host()
         self._hits: set[tuple[str, int]] = set()
-        self._cache: dict[tuple, frozenset[RuleRef] | Exception] = {}
+        self._cache: dict[bytes, frozenset[RuleRef] | Exception] = {}  # fact digest -> matches
+        self._shared: dict[frozenset[RuleRef], frozenset[RuleRef]] = {}  # one object per distinct match set
         self._sessions = itertools.count()
         self._names: list[str] = []
         self._rules_of: dict[str, set[str]] = {}
@@ -167,14 +174,19 @@ class Matcher:
     def match(self, facts: Sequence[dict]) -> list[frozenset[RuleRef] | Exception]:
         """Matched rules per fact, in order. A fact that breaks the engine gets its exception, and the
         rest of the batch is still matched."""
-        keys = [tuple(sorted(f.items())) for f in facts]
+        items = [tuple(sorted(f.items())) for f in facts]
+        keys = [_digest(i) for i in items]
         found = {k: self._cache[k] for k in keys if k in self._cache}  # taken before the cache may be cleared
-        new = list(dict.fromkeys(k for k in keys if k not in found))
+        new = {k: i for k, i in zip(keys, items, strict=True) if k not in found}
         if new:
-            results = self._match_unique([dict(key, id=i) for i, key in enumerate(new)])
-            fresh = dict(zip(new, results, strict=True))
+            results = self._match_unique([dict(item, id=n) for n, item in enumerate(new.values())])
+            fresh = {
+                k: self._shared.setdefault(r, r) if isinstance(r, frozenset) else r
+                for k, r in zip(new, results, strict=True)
+            }
             if len(self._cache) + len(new) > CACHE_SIZE:
                 self._cache.clear()
+                self._shared.clear()
             self._cache.update(fresh)
             found.update(fresh)
         return [found[k] for k in keys]

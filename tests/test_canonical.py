@@ -14,12 +14,31 @@ from clearance.engine.match import Matcher
 
 from .conftest import TODAY
 
-CODES = ["8479899400", "52081140", "02013050", "87032301", "72081015", "87082950", "73181500", "76061230", "44071100"]
+CODES = [
+    "8703230140",
+    "8703230190",
+    "7326908688",
+    "8708295060",
+    "0201308010",
+    "8479899400",
+    "52081140",
+    "02013050",
+    "87032301",
+    "72081015",
+    "87082950",
+    "73181500",
+    "76061230",
+    "44071100",
+]
 DAYS = st.integers(0, 1200).map(lambda n: dt.date(2024, 12, 1) + dt.timedelta(days=n))
 
 
 class RawDates(CompiledPack):
-    """The same compiled pack with real dates in its facts."""
+    """The same compiled pack with real dates and shares and every code length in its facts."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.code_lengths = list(range(2, 11))
 
     def canonical(self, name: str, value: int) -> int:
         return value
@@ -39,16 +58,17 @@ def test_date_bounds_collects_every_compared_date() -> None:
             DAYS,
             st.none() | DAYS,
             st.sampled_from(["vessel", "air"]),
+            st.sampled_from(["", "0", "199.99", "200", "450", "1000"]),
         ),
         min_size=1,
         max_size=30,
     )
 )
-def test_canonical_dates_and_cache_match_like_real_dates(packs, lines) -> None:
+def test_canonical_facts_and_cache_match_like_real_facts(packs, lines) -> None:
     compiled = compile_pack(packs["US"], TODAY)
     raw = RawDates(**{f: getattr(compiled, f) for f in compiled.__dataclass_fields__ if f not in ("bounds", "plans")})
     parsed = []
-    for i, (code, origin, entry, loaded, mode) in enumerate(lines):
+    for i, (code, origin, entry, loaded, mode, content) in enumerate(lines):
         if loaded is not None and loaded > entry:
             loaded = entry
         rec = {
@@ -58,6 +78,8 @@ def test_canonical_dates_and_cache_match_like_real_dates(packs, lines) -> None:
             "entry_date": entry.isoformat(),
             "loaded_date": loaded.isoformat() if loaded else "",
             "transport_mode": mode,
+            "us_content_value": content,
+            "steel_value": content,
         }
         parsed.append(parse_line(i + 1, rec))
     canonical = Matcher(compiled).match([compiled.fact(x) for x in parsed])

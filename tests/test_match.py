@@ -145,7 +145,12 @@ def test_each_batch_session_is_deleted_from_every_ruleset() -> None:
     assert matcher.ruleset_count > 1
     sessions = _spy_sessions(matcher)
     for batch in range(3):
-        matcher.match([compiled.fact(line(hts_code=f"{10 + i}0{batch}210000")) for i in range(50)])
+        matcher.match(
+            [
+                compiled.fact(line(hts_code=f"{10 + i}0{batch}210000", origin=["JP", "KR", "CN"][batch]))
+                for i in range(50)
+            ]
+        )
     assert len({sid for _, sid in sessions}) == 3 and {name for name, _ in sessions} == set(matcher._names)
     for name, sid in set(sessions):
         with pytest.raises(Exception, match="309"):  # durable: ERR_SID_NOT_FOUND, the state is gone
@@ -428,8 +433,10 @@ def test_the_20_percent_share_is_decided_in_decimal(value: str, content: str, at
     checker = _share_checker()
     compiled, _ = checker.engine("US")  # type: ignore[misc]
     ln = line(value=value, us_content_value=content)
-    share = compiled.fact(ln)["sh_us_content_value"]
-    assert type(share) is int and share == int(Decimal(content) * 10000 / Decimal(value))
+    share = compiled.fact(ln)["sh_us_content_value"]  # exact basis points, then canonical (0 or the 20% bound)
+    exact = int(Decimal(content) * 10000 / Decimal(value))
+    assert type(share) is int and share == compiled.canonical("sh_us_content_value", exact)
+    assert share == (2000 if at_least_20 else 0)
     [result] = checker.check(
         [
             {

@@ -15,8 +15,8 @@ from .line import Line
 from .result import DutyLine, Excluded, Reason
 
 if TYPE_CHECKING:
+    from .amount import Settled
     from .compile import CompiledPack
-    from .resolve import Settled
 
 
 def _cite(citations: list[str]) -> str:

@@ -12,10 +12,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from .amount import cite
 from .check import Checker
+from .codes import format_code
 from .duty import ZERO, round_money
 from .readers import read_records
-from .resolve import cite, format_code
 from .result import Result
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from .amount import cite
+from .codes import format_code
 from .explain import Explanation, MeasureTrace
-from .resolve import cite, format_code
 
 MARK = {"applied": "+", "reduced": "+", "excluded": "x", "not matched": ".", "not in force": "-"}
 

@@ -15,3 +15,9 @@ TODAY = dt.date(2026, 11, 25)
 @pytest.fixture(scope="session")
 def packs():
     return load_rules(BUNDLED_RULES)
+
+
+@pytest.fixture(autouse=True)
+def _run_database_in_tmp(tmp_path_factory, monkeypatch) -> None:
+    """A test that runs `clearance check` without --db writes to a temporary database, never to the work tree."""
+    monkeypatch.setenv("CLEARANCE_DB", str(tmp_path_factory.mktemp("db") / "clearance.db"))

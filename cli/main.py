@@ -55,8 +55,8 @@ def cli() -> None:
 )
 @click.option(
     "--destination",
-    type=click.Choice(["US", "JP"], case_sensitive=False),
-    help="Importing country for lines without a destination column (default US).",
+    type=str,
+    help="Importing country (ISO alpha-2) of lines without a destination column (default: the default pack, US).",
 )
 @click.option(
     "--fail-on",

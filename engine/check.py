@@ -16,7 +16,7 @@ from .duty import round_money
 from .hts import HtsReference as Reference
 from .hts import reference_check
 from .line import COLUMNS, InputProblem, Line, normalise_keys, parse_line
-from .load import Pack
+from .load import Pack, contract_of
 from .match import Matcher, QuotaLedger
 from .readers import PROBLEM, InputFileError, read_records
 from .resolve import resolve
@@ -37,7 +37,8 @@ class Checker:
         which fills missing MFN rates and refuses codes that do not exist (see engine/hts.py)."""
         self.packs = packs
         self.law_as_of = law_as_of or dt.date.today()
-        self.default_destination = default_destination
+        self.contract = contract_of([p.header for p in packs.values()])
+        self.default_destination = default_destination or self.contract.default
         self.references = references or {}
         self._engines: dict[str, tuple[CompiledPack, Matcher]] = {}
         self._ledger = QuotaLedger()
@@ -138,7 +139,7 @@ class Checker:
         if PROBLEM in raw:
             return [InputProblem(column="row", message=str(raw[PROBLEM]))]
         try:
-            return parse_line(row, raw, self.default_destination)
+            return parse_line(row, raw, self.default_destination, self.contract)
         except Exception as exc:  # a parser bug must still give this line an answer
             return [InputProblem(column="row", message=f"cannot read this line: {exc}")]
 
@@ -146,7 +147,7 @@ class Checker:
         """The `reject` result of a line that could not be checked, naming each bad column."""
         cols = normalise_keys(raw) if raw else {}
         destination = (
-            line.destination if line else ((cols.get("destination") or self.default_destination or "US").upper())
+            line.destination if line else ((cols.get("destination") or self.default_destination or "").upper())
         )
         pack = self.packs.get(destination)
         zero = round_money(Decimal(0), pack.header.minor_unit) if pack else Decimal(0)

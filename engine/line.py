@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict
 
 from .codes import format_code
 from .duty import DutyExpression, DutyExpressionError, parse_duty_expression
+from .load import Contract, bundled_contract
 
 COLUMNS = (
     "entry_number",
@@ -39,8 +40,7 @@ COLUMNS = (
 )
 REQUIRED = ("hts_code", "origin", "value", "entry_date")
 MODES = ("vessel", "air", "truck", "rail", "mail")
-DESTINATIONS = ("US", "JP")
-CODE_DIGITS = {"US": (8, 10), "JP": (9,)}
+ANY_CODE = tuple(range(6, 11))  # a destination whose pack states no code lengths
 CONTENT_FIELDS = ("steel_value", "aluminum_value", "copper_value", "us_content_value")
 MAX_FIELD = 10_000
 _COUNTRIES = frozenset(c.alpha_2 for c in pycountry.countries)
@@ -144,9 +144,8 @@ def _date(text: str) -> dt.date:
         raise ValueError(f"{text!r} is not a valid date") from exc
 
 
-def _code(text: str, destination: str) -> str:
+def _code(text: str, destination: str, allowed: tuple[int, ...]) -> str:
     digits = re.sub(r"[.\s]", "", text)
-    allowed = CODE_DIGITS[destination]
     if not _ASCII_DIGITS.fullmatch(digits) or len(digits) not in allowed:
         want = " or ".join(str(n) for n in allowed)
         raise ValueError(f"{text!r} is not a {destination} tariff code of {want} digits")
@@ -184,7 +183,9 @@ def _headings(text: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-def parse_line(row: int, raw: dict[str, object], default_destination: str | None = None) -> Line | list[InputProblem]:
+def parse_line(
+    row: int, raw: dict[str, object], default_destination: str | None = None, contract: Contract | None = None
+) -> Line | list[InputProblem]:
     """Validate one record. Returns the `Line`, or every problem found (one per column)."""
     cols = normalise_keys(raw)
     problems: list[InputProblem] = []
@@ -204,14 +205,15 @@ def parse_line(row: int, raw: dict[str, object], default_destination: str | None
         except ValueError as exc:
             problems.append(InputProblem(column=column, message=str(exc)))
 
-    dest = (cols.get("destination") or default_destination or "US").upper()
-    if dest not in DESTINATIONS:
-        problems.append(InputProblem(column="destination", message=f"{dest!r} is not one of US, JP"))
-        dest = "US"
+    contract = contract or bundled_contract()
+    dest = (cols.get("destination") or default_destination or contract.default or "").upper()
+    if not re.fullmatch(r"[A-Z]{2}", dest):
+        message = f"{dest!r} is not a country code" if dest else "missing (no --destination and no default pack)"
+        problems.append(InputProblem(column="destination", message=message))
     fields["destination"] = dest
     for column in ("entry_number", "line_number", "unit"):
         take(column, str)
-    take("hts_code", lambda t: _code(t, dest), required=True)
+    take("hts_code", lambda t: _code(t, dest, contract.digits.get(dest, ANY_CODE)), required=True)
     take("origin", _country, required=True)
     take("value", _money, required=True)
     take("currency", lambda t: t.upper() if re.fullmatch(r"[A-Za-z]{3}", t) else _bad(t, "a currency code"))

@@ -8,6 +8,7 @@ Any problem raises `PackError` with a one-line message naming the file; a pack n
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import re
 from pathlib import Path
@@ -271,3 +272,32 @@ def load_rules(root: Path | str | None = None) -> dict[str, Pack]:
             raise PackError(f"{folder}: a second pack for {juris} (first: {packs[juris].root})")
         packs[juris] = pack
     return packs
+
+
+class Contract(BaseModel):
+    """What the packs of a run say about input lines: the code lengths of each destination and the default one."""
+
+    model_config = ConfigDict(frozen=True)
+
+    digits: dict[str, tuple[int, ...]] = {}
+    default: str | None = None
+
+
+def contract_of(headers: list[PackHeader]) -> Contract:
+    defaults = [h.jurisdiction for h in headers if h.default]
+    if not defaults and len(headers) == 1:
+        defaults = [headers[0].jurisdiction]
+    digits = {h.jurisdiction: tuple(h.code_digits) for h in headers if h.code_digits}
+    return Contract(digits=digits, default=defaults[0] if len(defaults) == 1 else None)
+
+
+@functools.cache
+def bundled_contract() -> Contract:
+    """The input contract of the shipped packs (their pack.yaml headers only)."""
+    headers = []
+    for path in sorted(BUNDLED_RULES.glob("*/pack.yaml")):
+        try:
+            headers.append(PackHeader.model_validate(read_yaml(path)))
+        except (PackError, ValidationError):
+            continue
+    return contract_of(headers)

@@ -228,7 +228,9 @@ class PackHeader(Strict):
 
     id: str
     title: str
-    jurisdiction: Literal["US", "JP"]
+    jurisdiction: Annotated[str, Field(pattern=r"^[A-Z]{2}$")]  # the importing country, ISO alpha-2
+    code_digits: list[int] = []  # lengths of the tariff codes lines declare (empty: 6 to 10 digits)
+    default: bool = False  # the pack for lines that name no destination (with no --destination)
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
     minor_unit: int = Field(ge=0, le=4)
     schedule: str | None = None  # the tariff schedule whose reference data checks lines (e.g. htsus)

@@ -119,7 +119,7 @@ def test_japan_codes_have_nine_digits() -> None:
         ("hts_code", "84798994²", "not a US tariff code"),
         ("hts_code", "8479899٤", "not a US tariff code"),
         ("hts_code", "ABCDEFGH", "not a US tariff code"),
-        ("destination", "FR", "'FR' is not one of US, JP"),
+        ("destination", "F1", "'F1' is not a country code"),
         ("currency", "US$", "not a currency code"),
         ("transport_mode", "boat", "not one of vessel, air, truck, rail, mail"),
         ("mfn_rate", "all-in 15%", "not a rate"),

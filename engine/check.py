@@ -18,7 +18,7 @@ from .hts import reference_check
 from .line import COLUMNS, InputProblem, Line, normalise_keys, parse_line
 from .load import Pack, contract_of
 from .match import Matcher, QuotaLedger
-from .readers import PROBLEM, InputFileError, read_records
+from .readers import PROBLEM, PROBLEM_COLUMN, InputFileError, read_records
 from .resolve import resolve
 from .result import QuotaClaim, Reason, Result, verdict_of
 
@@ -115,13 +115,20 @@ class Checker:
                         line,
                     )
                 else:
-                    results[line.row] = _noted(resolve(compiled, line, refs), note)
+                    results[line.row] = self._resolved(compiled, line, refs, note)
         out = []
         for offset, raw in enumerate(records):
             res = results[first_row + offset]
             extra = _extra(raw)
             out.append(res.model_copy(update={"extra": extra}) if extra else res)
         return out
+
+    def _resolved(self, compiled: CompiledPack, line: Line, refs: frozenset, note: list[Reason]) -> Result:
+        try:
+            return _noted(resolve(compiled, line, refs), note)
+        except Exception as exc:  # an arithmetic or rule fault on one line must not stop the run
+            problem = InputProblem(column="*", message=f"cannot compute this line: {type(exc).__name__}: {exc}")
+            return self.rejected(line.row, {}, [problem], line)
 
     def _with_reference(self, compiled: CompiledPack, group: list[Line]) -> tuple[list[Line], list[list[Reason]]]:
         """Lines with their MFN rate filled from the pack's reference schedule, and what it said of each."""
@@ -137,7 +144,7 @@ class Checker:
 
     def _parse(self, row: int, raw: dict) -> Line | list[InputProblem]:
         if PROBLEM in raw:
-            return [InputProblem(column="row", message=str(raw[PROBLEM]))]
+            return [InputProblem(column=str(raw.get(PROBLEM_COLUMN) or "row"), message=str(raw[PROBLEM]))]
         try:
             return parse_line(row, raw, self.default_destination, self.contract)
         except Exception as exc:  # a parser bug must still give this line an answer
@@ -180,7 +187,7 @@ def _rejected(
     )
 
 
-_KNOWN = frozenset(COLUMNS) | {PROBLEM}
+_KNOWN = frozenset(COLUMNS) | {PROBLEM, PROBLEM_COLUMN}
 
 
 def _extra(raw: dict) -> dict[str, str]:

@@ -241,9 +241,12 @@ def _bad(text: str, what: str) -> str:
 
 def _rate(text: str) -> str:
     try:
-        parse_duty_expression(text, allow_special=False)
+        expr = parse_duty_expression(text, allow_special=False)
     except DutyExpressionError as exc:
         raise ValueError(f"{text!r} is not a rate: {exc}") from exc
+    numbers = [expr.ad_valorem, *(spec.amount for spec in expr.specific)]
+    if any(n.adjusted() > 6 for n in numbers if n):  # a rate of a million percent or a million a unit is a typo
+        raise ValueError(f"{text!r} is out of range")
     return text
 
 

@@ -58,7 +58,7 @@ class Pack(BaseModel):
 def _one_line(exc: ValidationError) -> str:
     parts = []
     for err in exc.errors()[:3]:
-        loc = ".".join(str(p) for p in err["loc"])
+        loc = ".".join(ascii(p)[1:-1] if isinstance(p, str) and not p.isprintable() else str(p) for p in err["loc"])
         parts.append(f"{loc}: {err['msg']}" if loc else err["msg"])
     more = f" (+{exc.error_count() - 3} more)" if exc.error_count() > 3 else ""
     return "; ".join(parts) + more

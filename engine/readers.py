@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 PROBLEM = "__problem__"
+PROBLEM_COLUMN = "__problem_column__"  # the column a record's problem is about, when it is one column
 FORMATS = ("csv", "tsv", "json", "jsonl", "xlsx")
 SNIFF_BYTES = 1 << 16
 JSON_BLOCK = 1 << 20
@@ -213,6 +214,7 @@ def _merge_repeats(record: dict, cells: list, repeats: dict[str, list[int]]) -> 
         record[name] = values[0] if values else ""
         if len(values) > 1:
             record[PROBLEM] = _twice(name, values[0], values[1])
+            record[PROBLEM_COLUMN] = name
 
 
 def _twice(name: str, first: str, second: str) -> str:
@@ -224,6 +226,7 @@ class Conflicted(dict):
     different values; `problem` says which."""
 
     problem = ""
+    column = ""
 
 
 def json_object(pairs: list[tuple[str, object]]) -> dict:
@@ -237,6 +240,7 @@ def json_object(pairs: list[tuple[str, object]]) -> dict:
         if name and text and first.get(name) and first[name] != text:
             conflicted = Conflicted(pairs)
             conflicted.problem = _twice(name, first[name], text)
+            conflicted.column = name
             return conflicted
         if text or name not in first:
             first[name] = text
@@ -251,7 +255,7 @@ def json_value(text: str) -> object:
 def _record(value: object, where: str) -> dict:
     """A decoded JSON value as one record; anything but a clean object carries its problem."""
     if isinstance(value, Conflicted):
-        return {**value, PROBLEM: value.problem}
+        return {**value, PROBLEM: value.problem, PROBLEM_COLUMN: value.column}
     return value if isinstance(value, dict) else {PROBLEM: f"{where} is not a JSON object"}
 
 

@@ -278,14 +278,6 @@ def test_rates_in_every_form_compute_exactly(percent, dollars, cents, value, kg)
     assert round_money(amount, 2) == expected.quantize(Decimal("0.01"), rounding="ROUND_HALF_UP")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG engine/line.py _rate / engine/check.py check_chunk: a line whose own mfn_rate is huge "
-    "(here 10^20 %) passes parsing, then round_money's quantize raises decimal.InvalidOperation (over 28 "
-    "digits) inside resolve(), which check_chunk does not guard: the whole run stops with a traceback. Bound "
-    "rate numbers like _money does (e.g. 15 integer digits) and turn any exception of resolve() into that "
-    "line's reject",
-)
 @pytest.mark.parametrize("rate", ["99999999999999999999%", "$99999999999999999999/kg"])
 def test_a_huge_rate_on_one_line_rejects_that_line_only(checker: Checker, rate: str) -> None:
     good = {"hts_code": "8479.89.94", "origin": "JP", "value": "999999999999999", "entry_date": "2025-06-01"}
@@ -362,12 +354,6 @@ def test_any_mutated_measure_loads_or_is_one_pack_error(tmp_path: Path, changes:
     assert result.row == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG engine/load.py _one_line: a pydantic error location is joined raw, so a YAML key holding a "
-    'line break (`scope: {"\\n": 1}`) makes a PackError of two lines (the CLI escapes it since 97ce164, '
-    "the library message does not: PackError promises one line). Escape the location parts (repr or printable)",
-)
 @pytest.mark.parametrize("key", ["\n", "a\r\nb", "x\u2028y"])
 def test_a_key_with_a_line_break_is_a_one_line_pack_error(tmp_path: Path, key: str) -> None:
     measure = dict(MEASURE, scope={key: None})

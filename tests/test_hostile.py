@@ -136,12 +136,6 @@ CONFLICTS = {
 }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG engine/readers.py (5cfe2de): a column given twice with two values is now that line's reject, "
-    "but its reason's rule is `input.row` (the column is only in the message); the contract is "
-    "`input.<column>`: report it as a problem of the column (here `input.value`)",
-)
 @pytest.mark.parametrize("kind", sorted(CONFLICTS))
 def test_a_repeated_column_with_conflicting_values_is_not_silently_resolved(tmp_path: Path, kind: str) -> None:
     name, text = CONFLICTS[kind]

@@ -25,31 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from clearance.engine import BUNDLED_RULES, Pack, load_rules
+from clearance.engine.line import COLUMNS as LINE_COLUMNS
 
-COLUMNS = [
-    "entry_number",
-    "line_number",
-    "destination",
-    "hts_code",
-    "origin",
-    "value",
-    "currency",
-    "quantity",
-    "unit",
-    "entry_date",
-    "loaded_date",
-    "transport_mode",
-    "mfn_rate",
-    "steel_value",
-    "aluminum_value",
-    "copper_value",
-    "us_content_value",
-    "spi",
-    "documents",
-    "attributes",
-    "declared_headings",
-    "declared_duty",
-]
+COLUMNS = list(LINE_COLUMNS)  # the input contract's columns, in its order
 START = dt.date(2025, 1, 1)
 DAYS = (dt.date(2027, 1, 1) - START).days
 CODE_LENGTH = {"US": (10, 10, 10, 8), "JP": (9,)}

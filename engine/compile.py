@@ -186,6 +186,22 @@ class _Compiler:
         self.attributes = Vocabulary("a")
         self.spi = Vocabulary("spi")
 
+    def compiled(
+        self, law_as_of: dt.date, rules: dict[str, tuple[RuleRef, Cond]], measures: tuple[Measure, ...]
+    ) -> CompiledPack:
+        """The rules compiled so far, with the vocabularies their facts need."""
+        return CompiledPack(
+            pack=self.pack,
+            law_as_of=law_as_of,
+            rules=rules,
+            lists=self.lists,
+            areas=self.areas,
+            documents=self.documents,
+            attributes=self.attributes,
+            spi=self.spi,
+            measures=measures,
+        )
+
     def origin_is(self, origin: str) -> Cond:
         if origin.startswith("area:"):
             return {self.areas.key(origin[5:]): 1}
@@ -304,14 +320,4 @@ def compile_pack(pack: Pack, law_as_of: dt.date) -> CompiledPack:
         if p.dates.published is None or p.dates.published <= law_as_of:
             cond = _all([*comp.window(p.dates.from_, p.dates.until), {"t": "line"}])
             rules[f"r{len(rules)}"] = (RuleRef("precedence", p.id), cond)
-    return CompiledPack(
-        pack=pack,
-        law_as_of=law_as_of,
-        rules=rules,
-        lists=comp.lists,
-        areas=comp.areas,
-        documents=comp.documents,
-        attributes=comp.attributes,
-        spi=comp.spi,
-        measures=known,
-    )
+    return comp.compiled(law_as_of, rules, known)

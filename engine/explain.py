@@ -124,17 +124,7 @@ def explanation_pack(pack: Pack, law_as_of: dt.date) -> CompiledPack:
     for m in pack.measures:
         for name, cond in part_rules(comp, m):
             rules[f"p{len(rules)}"] = (RuleRef(PART, m.id, name), _on_line(cond))
-    return CompiledPack(
-        pack=pack,
-        law_as_of=law_as_of,
-        rules=rules,
-        lists=comp.lists,
-        areas=comp.areas,
-        documents=comp.documents,
-        attributes=comp.attributes,
-        spi=comp.spi,
-        measures=pack.measures,
-    )
+    return comp.compiled(law_as_of, rules, pack.measures)
 
 
 def _outcome(m: Measure, known: bool, applies: bool, result: Result) -> tuple[str, str]:

@@ -10,7 +10,8 @@ TARGET is one of (fuzz/targets.py):
 - `line`: the bytes as the column values of one line (split on 0x1f): `Checker` gives one result, and a
   malformed line is a reject whose reasons name `input.<column>`.
 - `rate`: the bytes as a rate text: `parse_duty_expression` returns or raises `DutyExpressionError`, and
-  a parsed rate computes (or raises `QuantityError`) on the largest value and quantity a line may declare.
+  a rate the line parser accepts as `mfn_rate` computes (or raises `QuantityError`) on the largest value
+  and quantity a line may declare.
 - `yaml`: the bytes as a measure file in a pack: `load_pack` returns a pack or raises one-line `PackError`.
 
 Anything else (an exception, a missing result, a multi-line error) is a finding. atheris needs

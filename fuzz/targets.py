@@ -12,7 +12,7 @@ from pathlib import Path
 
 from clearance.engine import BUNDLED_RULES, Checker, PackError, load_pack, load_rules
 from clearance.engine.duty import DutyExpressionError, QuantityError, parse_duty_expression, plain_amount, round_money
-from clearance.engine.line import COLUMNS
+from clearance.engine.line import COLUMNS, Line, parse_line
 from clearance.engine.readers import InputFileError, read_records
 
 LAW = dt.date(2026, 11, 25)
@@ -59,19 +59,19 @@ def target_line(data: bytes) -> None:
 
 
 BIGGEST = Decimal("999999999999999.999999")  # the largest value and quantity a line may declare
+LINE = {"hts_code": "8479.89.94", "origin": "JP", "entry_date": "2025-06-01", "unit": "kg"}
 
 
 def target_rate(data: bytes) -> None:
+    """A rate a line may declare (`mfn_rate`, as the line parser accepts it) computes on the largest value
+    and quantity a line may declare; a pack rate (`mfn`, `all-in`) parses or is a DutyExpressionError."""
     text = data.decode("utf-8", "replace")
-    for special in (False, True):
-        try:
-            expr = parse_duty_expression(text, allow_special=special)
-        except DutyExpressionError:
-            continue
-        if expr.kind != "plain":
-            continue
+    with contextlib.suppress(DutyExpressionError):
+        parse_duty_expression(text, allow_special=True)
+    line = parse_line(1, {**LINE, "mfn_rate": text, "value": str(BIGGEST), "quantity": str(BIGGEST)})
+    if isinstance(line, Line) and line.mfn is not None:
         with contextlib.suppress(QuantityError):
-            round_money(plain_amount(expr, BIGGEST, BIGGEST, "kg", "USD"), 2)
+            round_money(plain_amount(line.mfn, line.value, line.quantity, "kg", "USD"), 2)
 
 
 HEADER = "id: t\ntitle: t\njurisdiction: US\ncurrency: USD\nminor_unit: 2\n"

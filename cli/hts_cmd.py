@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from clearance.cli.shared import fail, parse_date
+from clearance.cli.shared import fail, parse_date, rules_option
 from clearance.engine import PackError, load_rules
 from clearance.engine.hts import (
     HtsError,
@@ -18,6 +18,7 @@ from clearance.engine.hts import (
     covering_measures,
     import_edition,
 )
+from clearance.engine.load import contract_of
 
 DB_HELP = "The SQLite store (env CLEARANCE_DB)."
 db_option = click.option(
@@ -72,15 +73,11 @@ def editions_cmd(db: Path) -> None:
 @click.option("--date", "date", callback=parse_date, metavar="DATE", help="Entry date (default: today).")
 @db_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option(
-    "--rules",
-    "rules_path",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Rules folder (default: the packs shipped with clearance).",
-)
-@click.option("--destination", default="US", show_default=True, help="The pack whose measures are listed.")
-def show_cmd(code: str, date: dt.date | None, db: Path, fmt: str, rules_path: Path | None, destination: str) -> None:
+@rules_option
+@click.option("--destination", default=None, help="The pack whose measures are listed (default: the default pack).")
+def show_cmd(
+    code: str, date: dt.date | None, db: Path, fmt: str, rules_path: Path | None, destination: str | None
+) -> None:
     """Show CODE in the edition in force on --date: the line, its parents, its rates, and the measures of
     the rule pack that cover it on that date."""
     day = date or dt.date.today()
@@ -94,7 +91,8 @@ def show_cmd(code: str, date: dt.date | None, db: Path, fmt: str, rules_path: Pa
         fail(f"{code}: not in the {edition.label()}; nearest: {near or 'none'}")
     problem = None
     try:
-        pack = load_rules(rules_path).get(destination.upper())
+        packs = load_rules(rules_path)
+        pack = packs.get((destination or contract_of([p.header for p in packs.values()]).default or "").upper())
     except PackError as exc:  # still show the line; say why the measures are missing
         pack, problem = None, f"measures not listed: {exc}"
     measures = covering_measures(pack, line.code, day) if pack is not None else []

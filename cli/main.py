@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from clearance.cli.runs_cmd import interrupt_on_sigterm, run_batch, runs
-from clearance.cli.shared import fail
+from clearance.cli.shared import fail, parse_date, rules_option
 from clearance.engine import PackError
 from clearance.engine.batch import CHUNK, Batch, BatchError, Progress, Settings, default_workers
 from clearance.engine.formats import FORMATS
@@ -19,15 +19,6 @@ from clearance.engine.readers import InputFileError
 from clearance.engine.store import StoreError
 
 FAIL_ON = {"reject": ("reject",), "review": ("reject", "review")}
-
-
-def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date YYYY-MM-DD") from None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -49,7 +40,7 @@ def cli() -> None:
 )
 @click.option(
     "--law-as-of",
-    callback=_date,
+    callback=parse_date,
     metavar="DATE",
     help="Apply only measures published on or before DATE (default: today).",
 )
@@ -65,13 +56,7 @@ def cli() -> None:
     show_default=True,
     help="Exit 1 when a line gets this verdict (review also fails on reject).",
 )
-@click.option(
-    "--rules",
-    "rules_path",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Rules folder (default: the packs shipped with clearance).",
-)
+@rules_option
 @click.option(
     "--input-format",
     type=click.Choice(list(INPUT_FORMATS)),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from pathlib import Path
 from typing import NoReturn
 
 import click
@@ -29,3 +30,12 @@ def fail(message: str) -> NoReturn:
     """One clear line on stderr and exit code 2: never a traceback."""
     click.echo(f"Error: {printable(message)}", err=True)
     sys.exit(2)
+
+
+rules_option = click.option(
+    "--rules",
+    "rules_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Rules folder (default: the packs shipped with clearance).",
+)

@@ -11,7 +11,7 @@ from .codes import format_code
 from .duty import ZERO, DutyExpression, QuantityError, percent, plain_amount
 from .line import Line
 from .model import Measure
-from .result import Reason
+from .result import Reason, Severity
 
 
 @dataclass
@@ -34,6 +34,11 @@ def cite(citations: list[str]) -> str:
     return "; ".join(citations)
 
 
+def measure_reason(m: Measure, severity: Severity, message: str) -> Reason:
+    """A reason given by a measure, citing it."""
+    return Reason(severity=severity, rule=m.id, citation=cite(m.citations), message=message)
+
+
 def _mfn_duty(line: Line, currency: str) -> Decimal | None:
     mfn = line.mfn
     return None if mfn is None else plain_amount(mfn, line.value, line.quantity, line.unit, currency)
@@ -46,25 +51,11 @@ def compute(s: Settled, line: Line, currency: str, reasons: list[Reason]) -> Non
     base = line.content(field_name)
     if base is None and m.basis.fallback == "value":
         base = line.value
-        reasons.append(
-            Reason(
-                severity="warning",
-                rule=m.id,
-                citation=cite(m.citations),
-                message=f"{field_name} not declared: duty charged on the full value",
-            )
-        )
+        reasons.append(measure_reason(m, "warning", f"{field_name} not declared: duty charged on the full value"))
     s.heading = m.heading or format_code(line.hts_code)
     if base is None:
         s.rate = m.rate or ""
-        reasons.append(
-            Reason(
-                severity="warning",
-                rule=m.id,
-                citation=cite(m.citations),
-                message=f"{m.heading or m.id} applies but {field_name} is not declared",
-            )
-        )
+        reasons.append(measure_reason(m, "warning", f"{m.heading or m.id} applies but {field_name} is not declared"))
         return
     s.basis_value = max(ZERO, base - s.removed)
     expr = m.duty_expression
@@ -74,23 +65,9 @@ def compute(s: Settled, line: Line, currency: str, reasons: list[Reason]) -> Non
     try:
         s.amount = _amount(s, expr, line, currency)
     except QuantityError as exc:
-        reasons.append(
-            Reason(
-                severity="warning",
-                rule=m.id,
-                citation=cite(m.citations),
-                message=f"{s.heading}: cannot compute duty: {exc}",
-            )
-        )
+        reasons.append(measure_reason(m, "warning", f"{s.heading}: cannot compute duty: {exc}"))
     except _MissingMfn:
-        reasons.append(
-            Reason(
-                severity="warning",
-                rule=m.id,
-                citation=cite(m.citations),
-                message=f"{s.heading} needs the line's MFN rate (mfn_rate is missing)",
-            )
-        )
+        reasons.append(measure_reason(m, "warning", f"{s.heading} needs the line's MFN rate (mfn_rate is missing)"))
 
 
 class _MissingMfn(Exception):

@@ -20,7 +20,7 @@ from .load import Pack, contract_of
 from .match import Matcher, QuotaLedger
 from .readers import PROBLEM, PROBLEM_COLUMN, InputFileError, read_records
 from .resolve import resolve
-from .result import QuotaClaim, Reason, Result, verdict_of
+from .result import SEVERITY_OF_ACTION, QuotaClaim, Reason, Result, verdict_of
 
 CHUNK = 2000
 
@@ -211,9 +211,9 @@ def _over_cap(packs: dict[str, Pack], destination: str | None, q: QuotaClaim, us
     cond = next(c for c in m.conditions if c.id == q.condition)
     alt = cond.capped()
     document = alt.document if alt else "the capped document"
-    severity = {"reject": "error", "review": "warning", "info": "info"}[cond.action]
+    severity = SEVERITY_OF_ACTION[cond.action]
     return Reason(
-        severity=severity,  # type: ignore[arg-type]
+        severity=severity,
         rule=f"{m.id}.{cond.id}.cap",
         message=f"{cond.message} ({document} is limited to {q.limit} units per {q.key} in {q.year}: "
         f"{used} already used in this run, this line has {q.units})",

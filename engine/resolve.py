@@ -11,13 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from .amount import Settled, cite, compute, own_basis
+from .amount import Settled, cite, compute, measure_reason, own_basis
 from .compile import CompiledPack, RuleRef
 from .declared import compare_declared
 from .duty import UNITS, ZERO, round_money
 from .line import Line
 from .model import Condition, Measure
-from .result import DutyLine, Excluded, QuotaClaim, Reason, Result, verdict_of
+from .result import SEVERITY_OF_ACTION, DutyLine, Excluded, QuotaClaim, Reason, Result, verdict_of
 
 
 @dataclass(frozen=True)
@@ -186,11 +186,10 @@ def resolve(compiled: CompiledPack, line: Line, refs: frozenset[RuleRef]) -> Res
     for s in survivors:
         if s.measure.status == "unconfirmed":
             reasons.append(
-                Reason(
-                    severity="warning",
-                    rule=s.measure.id,
-                    citation=cite(s.measure.citations),
-                    message=f"unconfirmed measure applies: {s.measure.title}"
+                measure_reason(
+                    s.measure,
+                    "warning",
+                    f"unconfirmed measure applies: {s.measure.title}"
                     + (f" ({s.measure.note})" if s.measure.note else ""),
                 )
             )
@@ -198,11 +197,10 @@ def resolve(compiled: CompiledPack, line: Line, refs: frozenset[RuleRef]) -> Res
             if RuleRef("cap", s.measure.id, cond.id) in refs:
                 claims += _claim(s.measure, cond, line, reasons)
             if RuleRef("condition", s.measure.id, cond.id) in refs:
-                severity = {"reject": "error", "review": "warning", "info": "info"}[cond.action]
                 reasons.append(
                     Reason(
-                        severity=severity,
-                        rule=f"{s.measure.id}.{cond.id}",  # type: ignore[arg-type]
+                        severity=SEVERITY_OF_ACTION[cond.action],
+                        rule=f"{s.measure.id}.{cond.id}",
                         message=cond.message,
                         citation=cite(cond.citations or s.measure.citations),
                     )
@@ -289,12 +287,7 @@ def _duty_lines(survivors: list[Settled], line: Line, minor_unit: int, reasons: 
             )
         )
         reasons.append(
-            Reason(
-                severity="info",
-                rule=m.id,
-                citation=cite(m.citations),
-                message=f"{s.heading} {m.title}: {s.rate} on {basis} {basis_value} = {amount}",
-            )
+            measure_reason(m, "info", f"{s.heading} {m.title}: {s.rate} on {basis} {basis_value} = {amount}")
         )
     return out
 

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 Verdict = Literal["accept", "review", "reject"]
 Severity = Literal["error", "warning", "info"]
 VERDICTS: tuple[Verdict, ...] = ("accept", "review", "reject")
+SEVERITY_OF_ACTION: dict[str, Severity] = {"reject": "error", "review": "warning", "info": "info"}  # unmet condition
 
 
 class DutyLine(BaseModel):

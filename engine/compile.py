@@ -20,6 +20,7 @@ from .model import SHARE_FIELDS, Alternative, Condition, Measure, Scope
 
 Cond = dict
 MAX_CODE = 10  # digits of the longest tariff code
+OTHER = "~other~"  # a string fact field's value that no rule names
 
 
 def day(d: dt.date) -> int:
@@ -67,7 +68,8 @@ class CompiledPack:
     plans: dict = field(default_factory=dict)  # resolve's cache: matched rules -> stacking plan
 
     def __post_init__(self) -> None:
-        self.bounds, used = field_use(cond for _, cond in self.rules.values())
+        self.bounds, used, self.constants = field_use(cond for _, cond in self.rules.values())
+        self.ordered = {n for n in ordered_fields(c for _, c in self.rules.values()) if not canonical_field(n)}
         # only the code lengths some rule tests: lines that differ below them become one fact
         self.code_lengths = [n for n in range(2, MAX_CODE + 1) if f"h{n}" in used]
         self.list_index: dict[str, list[str]] = {}  # code prefix -> fact fields of the lists holding it
@@ -83,16 +85,23 @@ class CompiledPack:
         i = bisect_right(bounds, value)
         return bounds[i - 1] if i else 0
 
+    def keep(self, name: str, value: str) -> str:
+        """`value` if some rule compares `name` with it, else `OTHER`: rules test string fields only for
+        equality with constants, so every other value matches alike and lines with them share one fact."""
+        if name in self.ordered:  # compared by order, not only equality: every value counts
+            return value
+        return value if value in self.constants.get(name, ()) else OTHER
+
     def fact(self, line: Line) -> dict:
         """The line as a flat fact: only fields this pack's rules can test, all ints or strings."""
         code = line.hts_code
-        f: dict = {"t": "line", "o": line.origin, "d": self.canonical("d", day(line.entry_date))}
-        for n in self.code_lengths:  # absent lengths are "" so that `$neq` holds for them
-            f[f"h{n}"] = code[:n] if n <= len(code) else ""
+        f: dict = {"t": "line", "o": self.keep("o", line.origin), "d": self.canonical("d", day(line.entry_date))}
+        for n in self.code_lengths:  # absent lengths are OTHER too, so that `$neq` holds for them
+            f[f"h{n}"] = self.keep(f"h{n}", code[:n])
         if line.loaded_date is not None:
             f["ld"] = self.canonical("ld", day(line.loaded_date))
         if line.transport_mode:
-            f["mode"] = line.transport_mode
+            f["mode"] = self.keep("mode", line.transport_mode)
         for n in range(2, len(code) + 1):
             for key in self.list_index.get(code[:n], ()):
                 f[key] = 1
@@ -106,7 +115,7 @@ class CompiledPack:
             if name in line.spi:
                 f[key] = 1
         for name, key in self.attributes.names.items():  # missing attributes are ""
-            f[key] = line.attributes.get(name, "").lower()
+            f[key] = self.keep(key, line.attributes.get(name, "").lower())
         for name in SHARE_FIELDS:
             part = getattr(line, name)
             if part is not None:
@@ -121,6 +130,7 @@ class CompiledPack:
 
 
 COMPARISONS = ("$lt", "$lte", "$gt", "$gte", "$eq", "$neq")
+ORDERED = ("$lt", "$lte", "$gt", "$gte")
 OPERATORS = ("$and", "$or", "$ex", "$nex", *COMPARISONS)
 
 
@@ -129,15 +139,43 @@ def canonical_field(name: str) -> bool:
     return name in ("d", "ld") or name.startswith("sh_")
 
 
+def ordered_fields(conds: Iterable[Cond]) -> set[str]:
+    """Fields some condition compares with `$lt`, `$lte`, `$gt` or `$gte`."""
+    out: set[str] = set()
+
+    def walk(node: object) -> None:
+        if isinstance(node, list):
+            for item in node:
+                walk(item)
+        elif isinstance(node, dict):
+            for key, value in node.items():
+                if key in ORDERED and isinstance(value, dict):
+                    out.update(value)
+                elif key in OPERATORS:
+                    walk(value)
+
+    for cond in conds:
+        walk(cond)
+    return out
+
+
 def date_bounds(conds: Iterable[Cond]) -> dict[str, list[int]]:
     """Every constant the conditions compare each date or share field with, sorted."""
     return field_use(conds)[0]
 
 
-def field_use(conds: Iterable[Cond]) -> tuple[dict[str, list[int]], set[str]]:
-    """(the constants each canonical field is compared with, every field name the conditions test)."""
+def field_use(conds: Iterable[Cond]) -> tuple[dict[str, list[int]], set[str], dict[str, frozenset]]:
+    """(the constants each canonical field is compared with, every field name the conditions test, the
+    constants every field is compared with)."""
     found: dict[str, set[int]] = {"d": set(), "ld": set()}
     names: set[str] = set()
+    constants: dict[str, set] = {}
+
+    def note(name: str, const: object) -> None:
+        names.add(name)
+        constants.setdefault(name, set()).add(const)
+        if canonical_field(name):
+            found.setdefault(name, set()).add(const)  # type: ignore[arg-type]
 
     def walk(node: object) -> None:
         if isinstance(node, list):
@@ -147,19 +185,16 @@ def field_use(conds: Iterable[Cond]) -> tuple[dict[str, list[int]], set[str]]:
             for key, value in node.items():
                 if key in COMPARISONS and isinstance(value, dict):
                     for name, const in value.items():
-                        names.add(name)
-                        if canonical_field(name):
-                            found.setdefault(name, set()).add(const)
+                        note(name, const)
                 elif key in OPERATORS:
                     walk(value)
                 else:
-                    names.add(key)
-                    if canonical_field(key):
-                        found.setdefault(key, set()).add(value)
+                    note(key, value)
 
     for cond in conds:
         walk(cond)
-    return {name: sorted(values) for name, values in found.items()}, names
+    bounds = {name: sorted(values) for name, values in found.items()}
+    return bounds, names, {name: frozenset(values) for name, values in constants.items()}
 
 
 def _any(conds: list[Cond]) -> Cond | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 import pycountry
 from pydantic import BaseModel, ConfigDict
@@ -97,14 +98,22 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 def text_of(value: object) -> str:
     """Stripped text, with lone surrogates (a JSON `"\\ud800"` escape) made U+FFFD: they cannot be
     written as UTF-8, and every column may be echoed into the output."""
+    if type(value) is str and value.isascii():  # the usual case: nothing to replace
+        return value.strip()
     return _LONE_SURROGATE.sub("\ufffd", str(value)).strip()
+
+
+@lru_cache(maxsize=1024)
+def column_name(key: str) -> str:
+    """A column name as the parser sees it: trimmed, lower case, no byte-order mark."""
+    return text_of(key).lower().lstrip("\ufeff")
 
 
 def normalise_keys(raw: dict[str, object]) -> dict[str, str]:
     """Lower-case, trimmed column names; values as stripped text ('' for missing)."""
     out: dict[str, str] = {}
     for key, val in raw.items():
-        name = text_of(key).lower().lstrip("\ufeff")
+        name = column_name(key) if type(key) is str else column_name(str(key))
         text = "" if val is None else text_of(val)
         if not out.get(name):  # the first non-empty value of a repeated column wins
             out[name] = text
@@ -135,6 +144,7 @@ def _money(text: str) -> Decimal:
     return value
 
 
+@lru_cache(maxsize=4096)
 def _date(text: str) -> dt.date:
     if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
         raise ValueError(f"{text!r} is not a date YYYY-MM-DD")
@@ -144,6 +154,7 @@ def _date(text: str) -> dt.date:
         raise ValueError(f"{text!r} is not a valid date") from exc
 
 
+@lru_cache(maxsize=65536)
 def _code(text: str, destination: str, allowed: tuple[int, ...]) -> str:
     digits = re.sub(r"[.\s]", "", text)
     if not _ASCII_DIGITS.fullmatch(digits) or len(digits) not in allowed:
@@ -163,6 +174,12 @@ def _items(text: str) -> list[str]:
     return [p.strip() for p in text.split(";") if p.strip()]
 
 
+@lru_cache(maxsize=4096)
+def _names(text: str) -> frozenset[str]:
+    return frozenset(s.upper() for s in _items(text))
+
+
+@lru_cache(maxsize=4096)
 def _attributes(text: str) -> dict[str, str]:
     out = {}
     for item in _items(text):
@@ -224,14 +241,14 @@ def parse_line(
     take("mfn_rate", _rate)
     for column in CONTENT_FIELDS:
         take(column, _money)
-    take("spi", lambda t: frozenset(s.upper() for s in _items(t)))
-    take("documents", lambda t: frozenset(s.upper() for s in _items(t)))
-    take("attributes", _attributes)
+    take("spi", _names)
+    take("documents", _names)
+    take("attributes", lambda t: dict(_attributes(t)))  # a copy: the cached dict is never handed out
     take("declared_headings", _headings)
     take("declared_duty", _money)
     if problems:
         return problems
-    line = Line.model_validate(fields)
+    line = Line.model_construct(**fields)  # type: ignore[arg-type]  # every field parsed to its type above
     return _check_consistency(line) or line
 
 
@@ -239,6 +256,7 @@ def _bad(text: str, what: str) -> str:
     raise ValueError(f"{text!r} is not {what}")
 
 
+@lru_cache(maxsize=4096)
 def _rate(text: str) -> str:
     try:
         expr = parse_duty_expression(text, allow_special=False)

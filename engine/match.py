@@ -30,14 +30,14 @@ from decimal import Decimal
 
 from durable import engine as durable_engine
 
-from .compile import CompiledPack, Cond, RuleRef
+from .compile import CompiledPack, Cond, RuleRef, field_use
 
 MAX_PATHS = 60  # durable's matching stack holds 64 nodes (see the module docstring)
 MAX_OPERATORS = 15
 MAX_FACT_FIELDS = 200
 FIXED_FACT_FIELDS = 32  # t, o, d, h2..h10, ld, mode, has_*/sh_*, id, sid
 CATCH_ALL = "catch_all"
-CACHE_SIZE = 50_000  # facts carry no money, so a fact's matches can be reused for every line like it
+CACHE_SIZE = 50_000  # per ruleset: facts carry no money, so a fact's matches serve every line like it
 _instances = itertools.count()
 
 
@@ -121,6 +121,25 @@ def split_rules(rules: dict[str, tuple[RuleRef, Cond]], limit: int = MAX_PATHS) 
     return chunks
 
 
+class _Ruleset:
+    """One durable-rules ruleset of a matcher: its rules, the fact fields they test, and a cache of what
+    each projection of a fact onto those fields matched (lines that differ only in fields a ruleset does
+    not test are one fact to it)."""
+
+    def __init__(self, name: str, rules: list[str], fields: frozenset[str]) -> None:
+        self.name = name
+        self.rules = set(rules)
+        self.fields = tuple(sorted(fields | {"t"}))
+        self.cache: dict[bytes, frozenset[str] | Exception] = {}
+        self.shared: dict[frozenset[str], frozenset[str]] = {}  # one object per distinct answer
+
+    def key(self, fact: dict) -> bytes:
+        return _digest(tuple(fact.get(f) for f in self.fields))
+
+    def project(self, fact: dict) -> dict:
+        return {f: fact[f] for f in self.fields if f in fact}
+
+
 class Matcher:
     """Which rules (measures, unmet conditions, precedence orders) each fact matches."""
 
@@ -138,11 +157,9 @@ class Matcher:
         self._refs = {name: ref for name, (ref, _) in compiled.rules.items()}
         self._host = _Host()
         self._hits: set[tuple[str, int]] = set()
-        self._cache: dict[bytes, frozenset[RuleRef] | Exception] = {}  # fact digest -> matches
-        self._shared: dict[frozenset[RuleRef], frozenset[RuleRef]] = {}  # one object per distinct match set
+        self._shared: dict[frozenset, frozenset] = {}  # one object per distinct match set
         self._sessions = itertools.count()
-        self._names: list[str] = []
-        self._rules_of: dict[str, set[str]] = {}
+        self._rulesets: list[_Ruleset] = []
         instance = next(_instances)
         definitions = {}
         for i, chunk in enumerate(split_rules(compiled.rules, path_limit)):
@@ -151,8 +168,8 @@ class Matcher:
             catch_all = f"{CATCH_ALL}{i}"
             ruleset[catch_all] = {"all": [{"m": {"t": "line"}}], "run": self._action(catch_all)}
             definitions[name] = ruleset
-            self._rules_of[name] = set(ruleset)
-            self._names.append(name)
+            fields = field_use(compiled.rules[rule][1] for rule in chunk)[1]
+            self._rulesets.append(_Ruleset(name, list(ruleset), frozenset(fields)))
         try:
             self._host.set_rulesets(definitions)
         except Exception as exc:  # durable's own refusal (e.g. error 113) must stay a one-line pack error
@@ -161,7 +178,11 @@ class Matcher:
 
     @property
     def ruleset_count(self) -> int:
-        return len(self._names)
+        return len(self._rulesets)
+
+    @property
+    def _names(self) -> list[str]:
+        return [r.name for r in self._rulesets]
 
     def _action(self, rule: str) -> Callable[[object], None]:
         hits = self._hits
@@ -174,51 +195,70 @@ class Matcher:
     def match(self, facts: Sequence[dict]) -> list[frozenset[RuleRef] | Exception]:
         """Matched rules per fact, in order. A fact that breaks the engine gets its exception, and the
         rest of the batch is still matched."""
-        items = [tuple(sorted(f.items())) for f in facts]
-        keys = [_digest(i) for i in items]
-        found = {k: self._cache[k] for k in keys if k in self._cache}  # taken before the cache may be cleared
-        new = {k: i for k, i in zip(keys, items, strict=True) if k not in found}
-        if new:
-            results = self._match_unique([dict(item, id=n) for n, item in enumerate(new.values())])
-            fresh = {
-                k: self._shared.setdefault(r, r) if isinstance(r, frozenset) else r
-                for k, r in zip(new, results, strict=True)
-            }
-            if len(self._cache) + len(new) > CACHE_SIZE:
-                self._cache.clear()
+        per_fact: list[list[frozenset[str] | Exception]] = [[] for _ in facts]
+        for ruleset in self._rulesets:
+            for n, found in enumerate(self._match_ruleset(ruleset, facts)):
+                per_fact[n].append(found)
+        out: list[frozenset[RuleRef] | Exception] = []
+        for parts in per_fact:
+            failed = next((p for p in parts if isinstance(p, Exception)), None)
+            if failed is not None:
+                out.append(failed)
+                continue
+            refs = frozenset(self._refs[rule] for p in parts for rule in p)  # type: ignore[union-attr]
+            if len(self._shared) > CACHE_SIZE:
                 self._shared.clear()
-            self._cache.update(fresh)
+            out.append(self._shared.setdefault(refs, refs))
+        return out
+
+    def _match_ruleset(self, ruleset: _Ruleset, facts: Sequence[dict]) -> list[frozenset[str] | Exception]:
+        """What each fact matches in one ruleset: from the cache, or by asserting each new projection."""
+        keys = [ruleset.key(f) for f in facts]
+        cache = ruleset.cache
+        found = {k: cache[k] for k in keys if k in cache}  # taken before the cache may be cleared
+        new: dict[bytes, dict] = {}
+        for k, f in zip(keys, facts, strict=True):
+            if k not in found and k not in new:
+                new[k] = ruleset.project(f)
+        if new:
+            results = self._assert(ruleset, [dict(fact, id=n) for n, fact in enumerate(new.values())])
+            shared = ruleset.shared
+            fresh = {
+                k: shared.setdefault(r, r) if isinstance(r, frozenset) else r for k, r in zip(new, results, strict=True)
+            }
+            if len(cache) + len(new) > CACHE_SIZE:
+                cache.clear()
+                shared.clear()
+            cache.update(fresh)
             found.update(fresh)
         return [found[k] for k in keys]
 
-    def _match_unique(self, batch: list[dict]) -> list[frozenset[RuleRef] | Exception]:
+    def _assert(self, ruleset: _Ruleset, batch: list[dict]) -> list[frozenset[str] | Exception]:
         sid = f"s{next(self._sessions)}"
         for f in batch:
             f["sid"] = sid
         self._hits.clear()
         failed: dict[int, Exception] = {}
         try:
-            for name in self._names:
-                try:
-                    self._host.assert_facts(name, batch)
-                except Exception:
-                    failed.update(self._one_by_one(name, batch, sid))
+            try:
+                self._host.assert_facts(ruleset.name, batch)
+            except Exception:
+                failed.update(self._one_by_one(ruleset, batch, sid))
         finally:
-            for name in self._names:
-                self._forget(name, sid)
-        matched: list[set[RuleRef]] = [set() for _ in batch]
-        seen = [0] * len(batch)
+            self._forget(ruleset.name, sid)
+        matched: list[set[str]] = [set() for _ in batch]
+        seen = [False] * len(batch)
         for rule, i in self._hits:
             if rule.startswith(CATCH_ALL):
-                seen[i] += 1
+                seen[i] = True
             else:
-                matched[i].add(self._refs[rule])
+                matched[i].add(rule)
         self._hits.clear()
-        out: list[frozenset[RuleRef] | Exception] = []
+        out: list[frozenset[str] | Exception] = []
         for i, m in enumerate(matched):
             if i in failed:
                 out.append(failed[i])
-            elif seen[i] != len(self._names):
+            elif not seen[i]:
                 out.append(MatchError("durable-rules did not see this line in every ruleset"))
             else:
                 out.append(frozenset(m))
@@ -232,15 +272,14 @@ class Matcher:
             if "error code: 309" not in str(exc):
                 raise
 
-    def _one_by_one(self, name: str, batch: list[dict], sid: str) -> dict[int, Exception]:
+    def _one_by_one(self, ruleset: _Ruleset, batch: list[dict], sid: str) -> dict[int, Exception]:
         """After a batch failed: retract what got in, then assert fact by fact to isolate the bad one."""
-        self._forget(name, sid)
-        mine = self._rules_of[name]
-        self._hits.difference_update({h for h in self._hits if h[0] in mine})
+        self._forget(ruleset.name, sid)
+        self._hits.clear()
         failed = {}
         for f in batch:
             try:
-                self._host.assert_fact(name, f)
+                self._host.assert_fact(ruleset.name, f)
             except Exception as exc:
                 failed[f["id"]] = exc
         return failed

@@ -144,14 +144,12 @@ def test_each_batch_session_is_deleted_from_every_ruleset() -> None:
     compiled, matcher = matcher_for(pack)
     assert matcher.ruleset_count > 1
     sessions = _spy_sessions(matcher)
-    for batch in range(3):
+    for batch in range(3):  # each batch new facts to every ruleset: one session per batch and ruleset
         matcher.match(
-            [
-                compiled.fact(line(hts_code=f"{10 + i}0{batch}210000", origin=["JP", "KR", "CN"][batch]))
-                for i in range(50)
-            ]
+            [compiled.fact(line(hts_code=f"{10 + i}".ljust(10, "0"))) for i in range(batch, 3 * MAX_PATHS, 3)]
         )
-    assert len({sid for _, sid in sessions}) == 3 and {name for name, _ in sessions} == set(matcher._names)
+    assert len({sid for _, sid in sessions}) == 3 * matcher.ruleset_count
+    assert {name for name, _ in sessions} == set(matcher._names)
     for name, sid in set(sessions):
         with pytest.raises(Exception, match="309"):  # durable: ERR_SID_NOT_FOUND, the state is gone
             matcher._host.get_state(name, sid)
@@ -161,7 +159,7 @@ def test_control_without_delete_state_the_facts_stay_in_durable() -> None:
     _, matcher = matcher_for(make_pack([{"id": "t.m"}]))
     sessions = _spy_sessions(matcher)
     matcher._host.delete_state = lambda *args, **kwargs: None  # type: ignore[method-assign]
-    matcher.match([{"t": "line", "o": "JP", "d": 20250601, "ld": i} for i in range(10)])
+    matcher.match([{"t": "line", "o": "JP", "d": 20250601 + i} for i in range(10)])  # d: a field the rule tests
     name, sid = sessions[0]
     assert len(matcher._host.get_facts(name, sid)) == 10
 
@@ -175,7 +173,7 @@ def _growth_after_warm_up(out) -> None:  # type: ignore[no-untyped-def]
     _, matcher = matcher_for(make_pack([{"id": "t.never", "scope": {"codes": {"prefixes": ["99"]}}}]))
     batch, baseline = 2000, 0
     for b in range(100):
-        facts = [{"t": "line", "o": "JP", "d": 20250601, "h2": "11", "ld": b * batch + i} for i in range(batch)]
+        facts = [{"t": "line", "o": "JP", "d": 20250601, "h2": f"x{b * batch + i}"} for i in range(batch)]
         assert matcher.match(facts) == [frozenset()] * batch
         if b == 29:
             baseline = _rss_kib()

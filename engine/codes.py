@@ -5,7 +5,10 @@ group when there is an odd number of them (a 9-digit code: HS six + three nation
 
 from __future__ import annotations
 
+from functools import lru_cache
 
+
+@lru_cache(maxsize=65536)
 def format_code(code: str) -> str:
     national = code[6:]
     groups = [national] if len(national) % 2 else [national[i : i + 2] for i in range(0, len(national), 2)]

@@ -199,17 +199,23 @@ class DutyExpression:
         return bool(self.specific)
 
     def describe(self) -> str:
-        if self.kind == "mfn":
-            return "MFN"
-        if self.text.lower() == "free":
-            return "Free"
-        parts = []
-        if self.ad_valorem or not (self.specific or self.portions):
-            parts.append(f"{percent(self.ad_valorem)}%")
-        parts.extend(str(s) for s in self.specific)
-        parts.extend(str(p) for p in self.portions)
-        text = " + ".join(parts)
-        return f"all-in {text}" if self.kind == "all_in" else text
+        return _describe(self)
+
+
+@lru_cache(maxsize=4096)
+def _describe(expr: DutyExpression) -> str:
+    """The rate as written back (cached: expressions are frozen and few)."""
+    if expr.kind == "mfn":
+        return "MFN"
+    if expr.text.lower() == "free":
+        return "Free"
+    parts = []
+    if expr.ad_valorem or not (expr.specific or expr.portions):
+        parts.append(f"{percent(expr.ad_valorem)}%")
+    parts.extend(str(s) for s in expr.specific)
+    parts.extend(str(p) for p in expr.portions)
+    text = " + ".join(parts)
+    return f"all-in {text}" if expr.kind == "all_in" else text
 
 
 def percent(fraction: Decimal) -> str:

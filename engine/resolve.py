@@ -70,19 +70,37 @@ class Plan:
     edges: tuple[Edge, ...]
     order: tuple[str, ...]
     cycle: tuple[str, ...]
+    edges_from: dict[str, tuple[Edge, ...]]  # each measure's outgoing edges, in edge order
+    capped: dict[str, frozenset[str]]  # per measure: ids of conditions met only through a capped document
+    unmet: dict[str, frozenset[str]]  # per measure: ids of conditions the line does not meet
 
 
 def plan(compiled: CompiledPack, refs: frozenset[RuleRef]) -> Plan:
     cached = compiled.plans.get(refs)
     if cached is None:
-        applied = {m.id: m for m in compiled.measures if RuleRef("measure", m.id) in refs}
+        ids = {r.target for r in refs if r.kind == "measure"}
+        applied = {m.id: m for m in compiled.measures if m.id in ids}
         edges = build_edges(compiled, applied, refs)
         order, cycle = topological(list(applied), edges)
-        cached = Plan(tuple(applied.values()), tuple(edges), tuple(order), tuple(cycle))
+        cached = Plan(
+            measures=tuple(applied.values()),
+            edges=tuple(edges),
+            order=tuple(order),
+            cycle=tuple(cycle),
+            edges_from={mid: tuple(e for e in edges if e.source == mid) for mid in applied},
+            capped=_conditions(applied, refs, "cap"),
+            unmet=_conditions(applied, refs, "condition"),
+        )
         if len(compiled.plans) > 10_000:
             compiled.plans.clear()
         compiled.plans[refs] = cached
     return cached
+
+
+def _conditions(applied: dict[str, Measure], refs: frozenset[RuleRef], kind: str) -> dict[str, frozenset[str]]:
+    return {
+        mid: frozenset(c.id for c in m.conditions if RuleRef(kind, mid, c.id) in refs) for mid, m in applied.items()
+    }
 
 
 def topological(ids: list[str], edges: list[Edge]) -> tuple[list[str], list[str]]:
@@ -158,7 +176,7 @@ def resolve(compiled: CompiledPack, line: Line, refs: frozenset[RuleRef]) -> Res
         return _result(line, header.currency, [], reasons, [], header.minor_unit)
     p = plan(compiled, refs)
     applied = {m.id: Settled(m) for m in p.measures}
-    edges, order, cycle = p.edges, p.order, p.cycle
+    order, cycle = p.order, p.cycle
     if cycle:
         reasons.append(
             Reason(
@@ -175,9 +193,8 @@ def resolve(compiled: CompiledPack, line: Line, refs: frozenset[RuleRef]) -> Res
             continue
         if s.measure.kind == "duty":
             compute(s, line, header.currency, reasons)
-        for e in edges:
-            if e.source == mid:
-                _apply_edge(e, s, applied[e.target], line, excluded, zero_lines)
+        for e in p.edges_from[mid]:
+            _apply_edge(e, s, applied[e.target], line, excluded, zero_lines)
     survivors = [applied[mid] for mid in applied if applied[mid].excluded_by is None]
     claims: list[QuotaClaim] = []
     zero_lines = [z.model_copy(update={"amount": round_money(z.amount, header.minor_unit)}) for z in zero_lines]
@@ -194,9 +211,9 @@ def resolve(compiled: CompiledPack, line: Line, refs: frozenset[RuleRef]) -> Res
                 )
             )
         for cond in s.measure.conditions:
-            if RuleRef("cap", s.measure.id, cond.id) in refs:
+            if cond.id in p.capped[s.measure.id]:
                 claims += _claim(s.measure, cond, line, reasons)
-            if RuleRef("condition", s.measure.id, cond.id) in refs:
+            if cond.id in p.unmet[s.measure.id]:
                 reasons.append(
                     Reason(
                         severity=SEVERITY_OF_ACTION[cond.action],
@@ -216,9 +233,7 @@ def resolve(compiled: CompiledPack, line: Line, refs: frozenset[RuleRef]) -> Res
         )
     total = sum((d.amount for d in duties), ZERO)
     reasons += compare_declared(compiled, line, duties, total, applied, excluded)
-    return _result(line, header.currency, duties, reasons, excluded, header.minor_unit, total).model_copy(
-        update={"quota": claims}
-    )
+    return _result(line, header.currency, duties, reasons, excluded, header.minor_unit, total, claims)
 
 
 def _claim(m: Measure, cond: Condition, line: Line, reasons: list[Reason]) -> list[QuotaClaim]:
@@ -317,6 +332,7 @@ def _result(
     excluded: list[Excluded],
     minor_unit: int,
     total: Decimal = ZERO,
+    quota: list[QuotaClaim] | None = None,
 ) -> Result:
     return Result(
         row=line.row,
@@ -332,4 +348,5 @@ def _result(
         duties=duties,
         reasons=reasons,
         excluded=excluded,
+        quota=quota or [],
     )

@@ -2,7 +2,7 @@
 
     python -m benchmarks.floor FILE DB
 
-The same reader, the same SQLite schema (tables, indexes, WAL), the same chunks of 2,000 lines in one
+The same reader, the same SQLite schema (tables, indexes, WAL), the same chunks (`CHUNK` lines) in one
 transaction each, and the same running totals as `clearance check --db`; only the checking is left out
 (every line is stored as `accept` with no duty, reasons or exclusions)."""
 

@@ -29,14 +29,13 @@ from importlib import metadata
 from itertools import chain, islice
 from pathlib import Path
 
-from .check import Checker
+from .check import CHUNK, Checker
 from .hts import references_in
 from .load import Pack, PackError, load_rules
 from .readers import InputFileError, RecordSource
 from .result import Result
 from .store import InputFile, Row, Store, StoreError, Totals, encode, file_digest
 
-CHUNK = 2000
 GC_THRESHOLD = 50_000  # allocations between collections of the youngest generation (Python's default: 700)
 
 

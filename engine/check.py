@@ -22,7 +22,7 @@ from .readers import PROBLEM, PROBLEM_COLUMN, InputFileError, read_records
 from .resolve import resolve
 from .result import SEVERITY_OF_ACTION, QuotaClaim, Reason, Result, verdict_of
 
-CHUNK = 2000
+CHUNK = 1000  # lines per work unit: larger chunks gain nothing measurable and hold more memory per process
 
 
 class Checker:

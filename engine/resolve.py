@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from sys import intern
 
 from .amount import Settled, cite, compute, measure_reason, own_basis
 from .compile import CompiledPack, RuleRef
@@ -31,6 +32,11 @@ class Edge:
     citation: str
 
 
+def _cite(citations: list[str]) -> str:
+    """Citations as one string, interned: thousands of cached plans share one copy of each text."""
+    return intern(cite(citations))
+
+
 def _members(target: str, applied: dict[str, Measure]) -> list[str]:
     if target.startswith("group:"):
         return [mid for mid, m in applied.items() if m.stacking.group == target[6:]]
@@ -44,7 +50,7 @@ def build_edges(compiled: CompiledPack, applied: dict[str, Measure], refs: froze
             reason = ex.reason or f"excluded by {m.title}"
             for t in _members(ex.target, applied):
                 if t != mid:
-                    edges.append(Edge(mid, t, ex.when, ex.portion, ex.heading, reason, cite(m.citations)))
+                    edges.append(Edge(mid, t, ex.when, ex.portion, ex.heading, intern(reason), _cite(m.citations)))
     active = [p for p in compiled.pack.header.precedence if RuleRef("precedence", p.id) in refs]
     replaced = {old for p in active for old in p.replaces}
     for p in active:
@@ -56,8 +62,8 @@ def build_edges(compiled: CompiledPack, applied: dict[str, Measure], refs: froze
                 for a in higher:
                     for b in lower:
                         if a != b:
-                            reason = f"order of precedence {p.id}: {p.title}"
-                            edges.append(Edge(a, b, p.when, "all", None, reason, cite(p.citations)))
+                            reason = intern(f"order of precedence {p.id}: {p.title}")
+                            edges.append(Edge(a, b, p.when, "all", None, reason, _cite(p.citations)))
     return edges
 
 
@@ -99,8 +105,12 @@ def plan(compiled: CompiledPack, refs: frozenset[RuleRef]) -> Plan:
 
 def _conditions(applied: dict[str, Measure], refs: frozenset[RuleRef], kind: str) -> dict[str, frozenset[str]]:
     return {
-        mid: frozenset(c.id for c in m.conditions if RuleRef(kind, mid, c.id) in refs) for mid, m in applied.items()
+        mid: frozenset(c.id for c in m.conditions if RuleRef(kind, mid, c.id) in refs) or _NONE
+        for mid, m in applied.items()
     }
+
+
+_NONE: frozenset[str] = frozenset()
 
 
 def topological(ids: list[str], edges: list[Edge]) -> tuple[list[str], list[str]]:

@@ -102,7 +102,7 @@ def encode(result: Result, file: int, minor_units: dict[str, int]) -> tuple[Row,
         result.verdict,
         str(result.total_duty),
         result.currency,
-        *(_JSON[c](getattr(result, c)).decode() for c in JSON_COLUMNS),
+        *(_json(c, getattr(result, c)) for c in JSON_COLUMNS),
     )
     scale = minor_units.get(result.currency)
     duties = [
@@ -110,6 +110,12 @@ def encode(result: Result, file: int, minor_units: dict[str, int]) -> tuple[Row,
         for d in result.duties
     ]
     return row, duties
+
+
+def _json(column: str, value: list | dict) -> str:
+    if not value:  # most lines have no exclusions, quota claims or extra columns
+        return "{}" if isinstance(value, dict) else "[]"
+    return _JSON[column](value).decode()
 
 
 def _minor(amount: Decimal, scale: int | None) -> int | None:

@@ -10,7 +10,16 @@ from pathlib import Path
 import pytest
 
 from clearance.engine import Checker, load_rules
-from clearance.engine.batch import Batch, BatchError, Chunk, Settings, check_chunk, needs_settle, settle
+from clearance.engine.batch import (
+    GC_THRESHOLD,
+    Batch,
+    BatchError,
+    Chunk,
+    Settings,
+    check_chunk,
+    needs_settle,
+    settle,
+)
 from clearance.engine.store import Store, StoreError
 
 LAW = dt.date(2026, 11, 25)
@@ -311,3 +320,28 @@ def test_settle_counts_claims_that_were_settled_before(rules: Path) -> None:
     checker.settle(settled)  # the resumed run replays it
     (later,) = checker.settle(checker.check_chunk([dict(car, quantity="1")], 2))
     assert later.quota[0].within is False  # 7 + 1 > 7
+
+
+def test_a_run_collects_less_often_and_restores_the_collector(rules: Path, files: list[str]) -> None:
+    """Checking raises the cyclic collector's threshold (a third of the checking time at Python's default)
+    only while a chunk is checked or stored: the caller's setting is back after the run, and after a
+    run stopped half-way."""
+    import gc
+
+    before = gc.get_threshold()
+    seen: list[int] = []
+    batch = Batch(files, Settings(rules=rules, law_as_of=LAW, chunk_size=100), keep_results=True)
+    real = batch.checker.check_chunk
+
+    def spy(records, first_row):  # type: ignore[no-untyped-def]
+        seen.append(gc.get_threshold()[0])
+        return real(records, first_row)
+
+    batch.checker.check_chunk = spy  # type: ignore[method-assign]
+    results = batch.results()
+    next(results)
+    assert gc.get_threshold() == before and seen == [GC_THRESHOLD]
+    results.close()
+    assert gc.get_threshold() == before
+    assert len(list(Batch(files, Settings(rules=rules, law_as_of=LAW), keep_results=True).results())) > 100
+    assert gc.get_threshold() == before

@@ -153,7 +153,7 @@ def _start_worker(spec: WorkerSpec) -> None:
 def fewer_collections() -> Iterator[None]:
     """Checking allocates many short-lived, acyclic objects (results, reasons, duty lines): at Python's
     default threshold the cyclic collector runs every 700 allocations and rescans every live object,
-    a third of the checking time (benchmarks/README.md). Refcounting frees these objects anyway."""
+    a third of the checking time (README, Speed). Refcounting frees these objects anyway."""
     before = gc.get_threshold()
     gc.set_threshold(GC_THRESHOLD, *before[1:])
     try:

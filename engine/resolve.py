@@ -30,6 +30,24 @@ class Edge:
     heading: str | None
     reason: str
     citation: str
+    whole: Excluded  # what the line records when the edge takes all of the target
+    note: Reason  # the reason the line gives when the edge takes the target, or part of its basis
+
+
+def _edge(source: Measure, target: str, when: str, portion: str, heading: str | None, reason: str, by: str) -> Edge:
+    """An edge and the records it makes, built once per cached plan (`by`: the citation of the order)."""
+    reason = intern(reason)
+    return Edge(
+        source=source.id,
+        target=target,
+        when=when,
+        portion=portion,
+        heading=heading,
+        reason=reason,
+        citation=by,
+        whole=Excluded(measure=target, excluded_by=source.id, reason=reason),
+        note=Reason(severity="info", rule=target, message=f"not applied: {reason}", citation=_cite(source.citations)),
+    )
 
 
 def _cite(citations: list[str]) -> str:
@@ -50,7 +68,7 @@ def build_edges(compiled: CompiledPack, applied: dict[str, Measure], refs: froze
             reason = ex.reason or f"excluded by {m.title}"
             for t in _members(ex.target, applied):
                 if t != mid:
-                    edges.append(Edge(mid, t, ex.when, ex.portion, ex.heading, intern(reason), _cite(m.citations)))
+                    edges.append(_edge(m, t, ex.when, ex.portion, ex.heading, reason, _cite(m.citations)))
     active = [p for p in compiled.pack.header.precedence if RuleRef("precedence", p.id) in refs]
     replaced = {old for p in active for old in p.replaces}
     for p in active:
@@ -62,8 +80,8 @@ def build_edges(compiled: CompiledPack, applied: dict[str, Measure], refs: froze
                 for a in higher:
                     for b in lower:
                         if a != b:
-                            reason = intern(f"order of precedence {p.id}: {p.title}")
-                            edges.append(Edge(a, b, p.when, "all", None, reason, _cite(p.citations)))
+                            reason = f"order of precedence {p.id}: {p.title}"
+                            edges.append(_edge(applied[a], b, p.when, "all", None, reason, _cite(p.citations)))
     return edges
 
 
@@ -78,7 +96,8 @@ class Plan:
     cycle: tuple[str, ...]
     edges_from: dict[str, tuple[Edge, ...]]  # each measure's outgoing edges, in edge order
     capped: dict[str, frozenset[str]]  # per measure: ids of conditions met only through a capped document
-    unmet: dict[str, frozenset[str]]  # per measure: ids of conditions the line does not meet
+    unmet: dict[str, dict[str, Reason]]  # per measure: the conditions the line does not meet, and their reasons
+    unconfirmed: dict[str, Reason]  # the reason of each unconfirmed measure that applies
 
 
 def plan(compiled: CompiledPack, refs: frozenset[RuleRef]) -> Plan:
@@ -95,7 +114,8 @@ def plan(compiled: CompiledPack, refs: frozenset[RuleRef]) -> Plan:
             cycle=tuple(cycle),
             edges_from={mid: tuple(e for e in edges if e.source == mid) for mid in applied},
             capped=_conditions(applied, refs, "cap"),
-            unmet=_conditions(applied, refs, "condition"),
+            unmet={mid: _unmet(m, refs) for mid, m in applied.items()},
+            unconfirmed={mid: _unconfirmed(m) for mid, m in applied.items() if m.status == "unconfirmed"},
         )
         if len(compiled.plans) > 10_000:
             compiled.plans.clear()
@@ -111,6 +131,24 @@ def _conditions(applied: dict[str, Measure], refs: frozenset[RuleRef], kind: str
 
 
 _NONE: frozenset[str] = frozenset()
+
+
+def _unmet(m: Measure, refs: frozenset[RuleRef]) -> dict[str, Reason]:
+    return {
+        c.id: Reason(
+            severity=SEVERITY_OF_ACTION[c.action],
+            rule=f"{m.id}.{c.id}",
+            message=c.message,
+            citation=_cite(c.citations or m.citations),
+        )
+        for c in m.conditions
+        if RuleRef("condition", m.id, c.id) in refs
+    }
+
+
+def _unconfirmed(m: Measure) -> Reason:
+    note = f" ({m.note})" if m.note else ""
+    return measure_reason(m, "warning", f"unconfirmed measure applies: {m.title}{note}")
 
 
 def topological(ids: list[str], edges: list[Edge]) -> tuple[list[str], list[str]]:
@@ -134,7 +172,13 @@ def topological(ids: list[str], edges: list[Edge]) -> tuple[list[str], list[str]
 
 
 def _apply_edge(
-    e: Edge, src: Settled, dst: Settled, line: Line, excluded: list[Excluded], zero_lines: list[DutyLine]
+    e: Edge,
+    src: Settled,
+    dst: Settled,
+    line: Line,
+    excluded: list[Excluded],
+    fired: list[Edge],
+    zero_lines: list[DutyLine],
 ) -> None:
     if dst.excluded_by is not None:
         return
@@ -143,7 +187,8 @@ def _apply_edge(
     src.effective = True
     if e.portion == "all":
         dst.excluded_by = src.measure.id
-        excluded.append(Excluded(measure=dst.measure.id, excluded_by=src.measure.id, reason=e.reason))
+        excluded.append(e.whole)
+        fired.append(e)
         portion = None
     else:
         portion = own_basis(src, line)
@@ -155,7 +200,8 @@ def _apply_edge(
         if dst.removed >= (line.value if whole is None else whole):
             dst.excluded_by = src.measure.id
             portion = None
-        excluded.append(Excluded(measure=dst.measure.id, excluded_by=src.measure.id, reason=e.reason, portion=portion))
+        excluded.append(e.whole if portion is None else e.whole.model_copy(update={"portion": portion}))
+        fired.append(e)
     if e.heading and not any(z.heading == e.heading for z in zero_lines):
         base = portion if portion is not None else (own_basis(src, line) or line.value)
         zero_lines.append(
@@ -196,6 +242,7 @@ def resolve(compiled: CompiledPack, line: Line, refs: frozenset[RuleRef]) -> Res
             )
         )
     excluded: list[Excluded] = []
+    fired: list[Edge] = []  # the edge behind each exclusion
     zero_lines: list[DutyLine] = []
     for mid in order:
         s = applied[mid]
@@ -204,43 +251,25 @@ def resolve(compiled: CompiledPack, line: Line, refs: frozenset[RuleRef]) -> Res
         if s.measure.kind == "duty":
             compute(s, line, header.currency, reasons)
         for e in p.edges_from[mid]:
-            _apply_edge(e, s, applied[e.target], line, excluded, zero_lines)
+            _apply_edge(e, s, applied[e.target], line, excluded, fired, zero_lines)
     survivors = [applied[mid] for mid in applied if applied[mid].excluded_by is None]
     claims: list[QuotaClaim] = []
     zero_lines = [z.model_copy(update={"amount": round_money(z.amount, header.minor_unit)}) for z in zero_lines]
     duties = _duty_lines(survivors, line, header.minor_unit, reasons) + zero_lines
     _group_conflicts(survivors, reasons)
     for s in survivors:
-        if s.measure.status == "unconfirmed":
-            reasons.append(
-                measure_reason(
-                    s.measure,
-                    "warning",
-                    f"unconfirmed measure applies: {s.measure.title}"
-                    + (f" ({s.measure.note})" if s.measure.note else ""),
-                )
-            )
+        mid = s.measure.id
+        if mid in p.unconfirmed:
+            reasons.append(p.unconfirmed[mid])
+        capped, unmet = p.capped[mid], p.unmet[mid]
+        if not (capped or unmet):
+            continue
         for cond in s.measure.conditions:
-            if cond.id in p.capped[s.measure.id]:
+            if cond.id in capped:
                 claims += _claim(s.measure, cond, line, reasons)
-            if cond.id in p.unmet[s.measure.id]:
-                reasons.append(
-                    Reason(
-                        severity=SEVERITY_OF_ACTION[cond.action],
-                        rule=f"{s.measure.id}.{cond.id}",
-                        message=cond.message,
-                        citation=cite(cond.citations or s.measure.citations),
-                    )
-                )
-    for x in excluded:
-        reasons.append(
-            Reason(
-                severity="info",
-                rule=x.measure,
-                message=f"not applied: {x.reason}",
-                citation=cite(applied[x.excluded_by].measure.citations),
-            )
-        )
+            if cond.id in unmet:
+                reasons.append(unmet[cond.id])
+    reasons += (e.note for e in fired)
     total = sum((d.amount for d in duties), ZERO)
     reasons += compare_declared(compiled, line, duties, total, applied, excluded)
     return _result(line, header.currency, duties, reasons, excluded, header.minor_unit, total, claims)

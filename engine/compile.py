@@ -66,6 +66,7 @@ class CompiledPack:
     measures: tuple[Measure, ...]
     bounds: dict[str, list[int]] = field(default_factory=dict)
     plans: dict = field(default_factory=dict)  # resolve's cache: matched rules -> stacking plan
+    records: dict = field(default_factory=dict)  # resolve's cache: records many plans share (edges, reasons)
 
     def __post_init__(self) -> None:
         self.bounds, used, self.constants = field_use(cond for _, cond in self.rules.values())

@@ -34,9 +34,16 @@ class Edge:
     note: Reason  # the reason the line gives when the edge takes the target, or part of its basis
 
 
-def _edge(source: Measure, target: str, when: str, portion: str, heading: str | None, reason: str, by: str) -> Edge:
-    """An edge and the records it makes, built once per cached plan (`by`: the citation of the order)."""
-    reason = intern(reason)
+def _edge(
+    shared: dict, source: Measure, target: str, when: str, portion: str, heading: str | None, reason: str, by: str
+) -> Edge:
+    """An edge and the records it makes (`by`: the citation of the rule or order behind it), built once
+    per pack and shared by every cached plan that has it."""
+    key = ("edge", source.id, target, when, portion, heading, reason, by)
+    return _once(shared, key, lambda: _new_edge(source, target, when, portion, heading, intern(reason), by))
+
+
+def _new_edge(source: Measure, target: str, when: str, portion: str, heading: str | None, reason: str, by: str) -> Edge:
     return Edge(
         source=source.id,
         target=target,
@@ -62,13 +69,14 @@ def _members(target: str, applied: dict[str, Measure]) -> list[str]:
 
 
 def build_edges(compiled: CompiledPack, applied: dict[str, Measure], refs: frozenset[RuleRef]) -> list[Edge]:
-    edges = []
+    edges: list[Edge] = []
+    shared = compiled.records
     for mid, m in applied.items():
         for ex in m.stacking.excludes:
             reason = ex.reason or f"excluded by {m.title}"
             for t in _members(ex.target, applied):
                 if t != mid:
-                    edges.append(_edge(m, t, ex.when, ex.portion, ex.heading, reason, _cite(m.citations)))
+                    edges.append(_edge(shared, m, t, ex.when, ex.portion, ex.heading, reason, _cite(m.citations)))
     active = [p for p in compiled.pack.header.precedence if RuleRef("precedence", p.id) in refs]
     replaced = {old for p in active for old in p.replaces}
     for p in active:
@@ -81,7 +89,8 @@ def build_edges(compiled: CompiledPack, applied: dict[str, Measure], refs: froze
                     for b in lower:
                         if a != b:
                             reason = f"order of precedence {p.id}: {p.title}"
-                            edges.append(_edge(applied[a], b, p.when, "all", None, reason, _cite(p.citations)))
+                            by = _cite(p.citations)
+                            edges.append(_edge(shared, applied[a], b, p.when, "all", None, reason, by))
     return edges
 
 
@@ -94,9 +103,9 @@ class Plan:
     edges: tuple[Edge, ...]
     order: tuple[str, ...]
     cycle: tuple[str, ...]
-    edges_from: dict[str, tuple[Edge, ...]]  # each measure's outgoing edges, in edge order
-    capped: dict[str, frozenset[str]]  # per measure: ids of conditions met only through a capped document
-    unmet: dict[str, dict[str, Reason]]  # per measure: the conditions the line does not meet, and their reasons
+    edges_from: dict[str, tuple[Edge, ...]]  # each measure's outgoing edges, in edge order (if any)
+    capped: dict[str, frozenset[str]]  # per measure (if any): conditions met only through a capped document
+    unmet: dict[str, dict[str, Reason]]  # per measure (if any): conditions the line does not meet, with reasons
     unconfirmed: dict[str, Reason]  # the reason of each unconfirmed measure that applies
 
 
@@ -112,10 +121,14 @@ def plan(compiled: CompiledPack, refs: frozenset[RuleRef]) -> Plan:
             edges=tuple(edges),
             order=tuple(order),
             cycle=tuple(cycle),
-            edges_from={mid: tuple(e for e in edges if e.source == mid) for mid in applied},
+            edges_from={mid: out for mid in applied if (out := tuple(e for e in edges if e.source == mid))},
             capped=_conditions(applied, refs, "cap"),
-            unmet={mid: _unmet(m, refs) for mid, m in applied.items()},
-            unconfirmed={mid: _unconfirmed(m) for mid, m in applied.items() if m.status == "unconfirmed"},
+            unmet={mid: found for mid, m in applied.items() if (found := _unmet(compiled.records, m, refs))},
+            unconfirmed={
+                mid: _once(compiled.records, ("unconfirmed", mid), lambda m=m: _unconfirmed(m))  # type: ignore[misc]
+                for mid, m in applied.items()
+                if m.status == "unconfirmed"
+            },
         )
         if len(compiled.plans) > 10_000:
             compiled.plans.clear()
@@ -124,26 +137,39 @@ def plan(compiled: CompiledPack, refs: frozenset[RuleRef]) -> Plan:
 
 
 def _conditions(applied: dict[str, Measure], refs: frozenset[RuleRef], kind: str) -> dict[str, frozenset[str]]:
-    return {
-        mid: frozenset(c.id for c in m.conditions if RuleRef(kind, mid, c.id) in refs) or _NONE
-        for mid, m in applied.items()
+    found = {
+        mid: frozenset(c.id for c in m.conditions if RuleRef(kind, mid, c.id) in refs) for mid, m in applied.items()
     }
+    return {mid: ids for mid, ids in found.items() if ids}
 
 
 _NONE: frozenset[str] = frozenset()
+_NO_EDGES: tuple[Edge, ...] = ()
+_NO_REASONS: dict[str, Reason] = {}
 
 
-def _unmet(m: Measure, refs: frozenset[RuleRef]) -> dict[str, Reason]:
+def _once(shared: dict, key: tuple, make):  # type: ignore[no-untyped-def]
+    """The record under `key`, made the first time it is asked for."""
+    if key not in shared:
+        shared[key] = make()
+    return shared[key]
+
+
+def _unmet(shared: dict, m: Measure, refs: frozenset[RuleRef]) -> dict[str, Reason]:
     return {
-        c.id: Reason(
-            severity=SEVERITY_OF_ACTION[c.action],
-            rule=f"{m.id}.{c.id}",
-            message=c.message,
-            citation=_cite(c.citations or m.citations),
-        )
+        c.id: _once(shared, ("unmet", m.id, c.id), lambda c=c: _unmet_reason(m, c))
         for c in m.conditions
         if RuleRef("condition", m.id, c.id) in refs
     }
+
+
+def _unmet_reason(m: Measure, c: Condition) -> Reason:
+    return Reason(
+        severity=SEVERITY_OF_ACTION[c.action],
+        rule=f"{m.id}.{c.id}",
+        message=c.message,
+        citation=_cite(c.citations or m.citations),
+    )
 
 
 def _unconfirmed(m: Measure) -> Reason:
@@ -250,7 +276,7 @@ def resolve(compiled: CompiledPack, line: Line, refs: frozenset[RuleRef]) -> Res
             continue
         if s.measure.kind == "duty":
             compute(s, line, header.currency, reasons)
-        for e in p.edges_from[mid]:
+        for e in p.edges_from.get(mid, _NO_EDGES):
             _apply_edge(e, s, applied[e.target], line, excluded, fired, zero_lines)
     survivors = [applied[mid] for mid in applied if applied[mid].excluded_by is None]
     claims: list[QuotaClaim] = []
@@ -261,7 +287,7 @@ def resolve(compiled: CompiledPack, line: Line, refs: frozenset[RuleRef]) -> Res
         mid = s.measure.id
         if mid in p.unconfirmed:
             reasons.append(p.unconfirmed[mid])
-        capped, unmet = p.capped[mid], p.unmet[mid]
+        capped, unmet = p.capped.get(mid, _NONE), p.unmet.get(mid, _NO_REASONS)
         if not (capped or unmet):
             continue
         for cond in s.measure.conditions:

@@ -73,6 +73,7 @@ class CompiledPack:
         self.ordered = {n for n in ordered_fields(c for _, c in self.rules.values()) if not canonical_field(n)}
         # only the code lengths some rule tests: lines that differ below them become one fact
         self.code_lengths = [n for n in range(2, MAX_CODE + 1) if f"h{n}" in used]
+        self._areas_of: dict[str, tuple[str, ...]] = {}
         self.list_index: dict[str, list[str]] = {}  # code prefix -> fact fields of the lists holding it
         for name, key in self.lists.names.items():
             for prefix in self.pack.lists[name].prefixes:
@@ -85,6 +86,14 @@ class CompiledPack:
         bounds = self.bounds.get(name, [])
         i = bisect_right(bounds, value)
         return bounds[i - 1] if i else 0
+
+    def areas_of(self, origin: str) -> tuple[str, ...]:
+        """The fact fields of the areas (named country groups) `origin` belongs to."""
+        found = self._areas_of.get(origin)
+        if found is None:
+            areas = self.pack.header.areas
+            found = self._areas_of[origin] = tuple(k for n, k in self.areas.names.items() if origin in areas[n])
+        return found
 
     def keep(self, name: str, value: str) -> str:
         """`value` if some rule compares `name` with it, else `OTHER`: rules test string fields only for
@@ -106,15 +115,12 @@ class CompiledPack:
         for n in range(2, len(code) + 1):
             for key in self.list_index.get(code[:n], ()):
                 f[key] = 1
-        for name, key in self.areas.names.items():
-            if line.origin in self.pack.header.areas[name]:
-                f[key] = 1
-        for name, key in self.documents.names.items():
-            if name in line.documents:
-                f[key] = 1
-        for name, key in self.spi.names.items():
-            if name in line.spi:
-                f[key] = 1
+        for key in self.areas_of(line.origin):
+            f[key] = 1
+        for vocabulary, names in ((self.documents.names, line.documents), (self.spi.names, line.spi)):
+            for name in names:
+                if name in vocabulary:
+                    f[vocabulary[name]] = 1
         for name, key in self.attributes.names.items():  # missing attributes are ""
             f[key] = self.keep(key, line.attributes.get(name, "").lower())
         for name in SHARE_FIELDS:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
@@ -207,45 +208,25 @@ def parse_line(
     cols = normalise_keys(raw)
     problems: list[InputProblem] = []
     fields: dict[str, object] = {"row": row}
-
-    def take(column: str, parse, required: bool = False) -> None:  # type: ignore[no-untyped-def]
-        text = cols.get(column, "")
-        if len(text) > MAX_FIELD:
-            problems.append(InputProblem(column=column, message=f"longer than {MAX_FIELD} characters"))
-            return
-        if not text:
-            if required:
-                problems.append(InputProblem(column=column, message="missing (required)"))
-            return
-        try:
-            fields[column] = parse(text)
-        except ValueError as exc:
-            problems.append(InputProblem(column=column, message=str(exc)))
-
     contract = contract or bundled_contract()
     dest = (cols.get("destination") or default_destination or contract.default or "").upper()
     if not re.fullmatch(r"[A-Z]{2}", dest):
         message = f"{dest!r} is not a country code" if dest else "missing (no --destination and no default pack)"
         problems.append(InputProblem(column="destination", message=message))
     fields["destination"] = dest
-    for column in ("entry_number", "line_number", "unit"):
-        take(column, str)
-    take("hts_code", lambda t: _code(t, dest, contract.digits.get(dest, ANY_CODE)), required=True)
-    take("origin", _country, required=True)
-    take("value", _money, required=True)
-    take("currency", lambda t: t.upper() if re.fullmatch(r"[A-Za-z]{3}", t) else _bad(t, "a currency code"))
-    take("quantity", _money)
-    take("entry_date", _date, required=True)
-    take("loaded_date", _date)
-    take("transport_mode", lambda t: t.lower() if t.lower() in MODES else _bad(t, "one of " + ", ".join(MODES)))
-    take("mfn_rate", _rate)
-    for column in CONTENT_FIELDS:
-        take(column, _money)
-    take("spi", _names)
-    take("documents", _names)
-    take("attributes", lambda t: dict(_attributes(t)))  # a copy: the cached dict is never handed out
-    take("declared_headings", _headings)
-    take("declared_duty", _money)
+    for column, parse in _PARSERS:
+        text = cols.get(column, "")
+        if not text:
+            if column in REQUIRED:
+                problems.append(InputProblem(column=column, message="missing (required)"))
+            continue
+        if len(text) > MAX_FIELD:
+            problems.append(InputProblem(column=column, message=f"longer than {MAX_FIELD} characters"))
+            continue
+        try:
+            fields[column] = _code(text, dest, contract.digits.get(dest, ANY_CODE)) if parse is None else parse(text)
+        except ValueError as exc:
+            problems.append(InputProblem(column=column, message=str(exc)))
     if problems:
         return problems
     line = Line.model_validate(fields)  # faster than model_construct for parsed values (measured: 2 vs 7.7 us)
@@ -266,6 +247,41 @@ def _rate(text: str) -> str:
     if any(n.adjusted() > 6 for n in numbers if n):  # a rate of a million percent or a million a unit is a typo
         raise ValueError(f"{text!r} is out of range")
     return text
+
+
+def _currency(text: str) -> str:
+    return text.upper() if re.fullmatch(r"[A-Za-z]{3}", text) else _bad(text, "a currency code")
+
+
+def _mode(text: str) -> str:
+    return text.lower() if text.lower() in MODES else _bad(text, "one of " + ", ".join(MODES))
+
+
+def _attribute_copy(text: str) -> dict[str, str]:
+    return dict(_attributes(text))  # a copy: the cached dict is never handed out
+
+
+# Each column and its parser, in the order problems are reported (hts_code: parsed for the line's destination).
+_PARSERS: tuple[tuple[str, Callable[[str], object] | None], ...] = (
+    ("entry_number", str),
+    ("line_number", str),
+    ("unit", str),
+    ("hts_code", None),
+    ("origin", _country),
+    ("value", _money),
+    ("currency", _currency),
+    ("quantity", _money),
+    ("entry_date", _date),
+    ("loaded_date", _date),
+    ("transport_mode", _mode),
+    ("mfn_rate", _rate),
+    *((column, _money) for column in CONTENT_FIELDS),
+    ("spi", _names),
+    ("documents", _names),
+    ("attributes", _attribute_copy),
+    ("declared_headings", _headings),
+    ("declared_duty", _money),
+)
 
 
 def _check_consistency(line: Line) -> list[InputProblem]:

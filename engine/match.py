@@ -134,7 +134,7 @@ class _Ruleset:
         self.shared: dict[frozenset[str], frozenset[str]] = {}  # one object per distinct answer
 
     def key(self, fact: dict) -> bytes:
-        return _digest(tuple(fact.get(f) for f in self.fields))
+        return _digest(tuple(map(fact.get, self.fields)))
 
     def project(self, fact: dict) -> dict:
         return {f: fact[f] for f in self.fields if f in fact}

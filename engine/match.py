@@ -17,6 +17,10 @@
 - Facts of more than about 250 fields crash durable-rules: packs whose facts could exceed
   `MAX_FACT_FIELDS` are refused.
 - `$or` makes a rule fire once per true alternative: matches are collected into sets.
+
+Each ruleset is asserted, and caches the answer for, only the projection of a fact onto the fields its own
+rules test: two lines that differ in a field no rule of a ruleset tests are one fact to it. Facts carry no
+money, so a cached answer serves every later line with the same projection.
 """
 
 from __future__ import annotations

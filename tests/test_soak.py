@@ -71,3 +71,30 @@ def test_memory_of_the_whole_pipeline_is_flat_round_after_round() -> None:
 def test_control_the_probe_sees_results_that_are_kept() -> None:
     rss, _ = run(5, keep=True)
     assert rss[-1] - rss[1] > 2.0, rss
+
+
+def test_spy_counts_each_sample_once_for_its_outermost_stage(tmp_path: Path) -> None:
+    """benchmarks/spy.py: a sample counts for the first stage on its stack (a resolve inside check_chunk is
+    resolve, not parsing), worker samples apart from the main process's."""
+    from benchmarks.spy import shares
+
+    worker = 'process 2:"w";_process_worker (concurrent/futures/process.py:1);check_chunk (engine/batch.py:1)'
+    main = 'process 1:"m";<module> (clearance:1);Batch.results (engine/batch.py:1)'
+    raw = tmp_path / "raw.txt"
+    raw.write_text(
+        "\n".join(
+            [
+                f"{worker};resolve (engine/resolve.py:1);compute (engine/amount.py:1) 5",
+                f"{worker};parse_line (engine/line.py:1) 3",
+                f"{worker};Matcher._assert (engine/match.py:1) 2",
+                f"{main};Store.write_chunk (engine/store.py:1) 7",
+                f"{main};Batch._record (engine/batch.py:1) 1",
+            ]
+        )
+        + "\n"
+    )
+    counts, main_counts, n_worker, n_main = shares(raw)
+    assert n_worker == 10 and n_main == 8
+    assert counts["resolve (stacking, duties, reasons)"] == 5 and counts["parse lines (line.parse_line)"] == 3
+    assert counts["match: durable-rules (Matcher._assert)"] == 2
+    assert main_counts["write SQLite (Store.write_chunk)"] == 7 and main_counts["other"] == 1

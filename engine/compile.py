@@ -69,8 +69,9 @@ class CompiledPack:
     records: dict = field(default_factory=dict)  # resolve's cache: records many plans share (edges, reasons)
 
     def __post_init__(self) -> None:
-        self.bounds, used, self.constants = field_use(cond for _, cond in self.rules.values())
-        self.ordered = {n for n in ordered_fields(c for _, c in self.rules.values()) if not canonical_field(n)}
+        use = field_use(cond for _, cond in self.rules.values())
+        self.bounds, used, self.constants = use.bounds, use.names, use.constants
+        self.ordered = {n for n in use.ordered if not canonical_field(n)}
         # only the code lengths some rule tests: lines that differ below them become one fact
         self.code_lengths = [n for n in range(2, MAX_CODE + 1) if f"h{n}" in used]
         self._areas_of: dict[str, tuple[str, ...]] = {}
@@ -146,37 +147,25 @@ def canonical_field(name: str) -> bool:
     return name in ("d", "ld") or name.startswith("sh_")
 
 
-def ordered_fields(conds: Iterable[Cond]) -> set[str]:
-    """Fields some condition compares with `$lt`, `$lte`, `$gt` or `$gte`."""
-    out: set[str] = set()
-
-    def walk(node: object) -> None:
-        if isinstance(node, list):
-            for item in node:
-                walk(item)
-        elif isinstance(node, dict):
-            for key, value in node.items():
-                if key in ORDERED and isinstance(value, dict):
-                    out.update(value)
-                elif key in OPERATORS:
-                    walk(value)
-
-    for cond in conds:
-        walk(cond)
-    return out
-
-
 def date_bounds(conds: Iterable[Cond]) -> dict[str, list[int]]:
     """Every constant the conditions compare each date or share field with, sorted."""
-    return field_use(conds)[0]
+    return field_use(conds).bounds
 
 
-def field_use(conds: Iterable[Cond]) -> tuple[dict[str, list[int]], set[str], dict[str, frozenset]]:
-    """(the constants each canonical field is compared with, every field name the conditions test, the
-    constants every field is compared with)."""
+@dataclass(frozen=True)
+class FieldUse:
+    bounds: dict[str, list[int]]  # the constants each canonical field (dates, shares) is compared with, sorted
+    names: set[str]  # every field the conditions test
+    constants: dict[str, frozenset]  # the constants each field is compared with
+    ordered: set[str]  # the fields compared with `$lt`, `$lte`, `$gt` or `$gte`
+
+
+def field_use(conds: Iterable[Cond]) -> FieldUse:
+    """What a set of conditions tests: which fields, against which constants, and how."""
     found: dict[str, set[int]] = {"d": set(), "ld": set()}
     names: set[str] = set()
     constants: dict[str, set] = {}
+    ordered: set[str] = set()
 
     def note(name: str, const: object) -> None:
         names.add(name)
@@ -193,6 +182,8 @@ def field_use(conds: Iterable[Cond]) -> tuple[dict[str, list[int]], set[str], di
                 if key in COMPARISONS and isinstance(value, dict):
                     for name, const in value.items():
                         note(name, const)
+                        if key in ORDERED:
+                            ordered.add(name)
                 elif key in OPERATORS:
                     walk(value)
                 else:
@@ -201,7 +192,7 @@ def field_use(conds: Iterable[Cond]) -> tuple[dict[str, list[int]], set[str], di
     for cond in conds:
         walk(cond)
     bounds = {name: sorted(values) for name, values in found.items()}
-    return bounds, names, {name: frozenset(values) for name, values in constants.items()}
+    return FieldUse(bounds, names, {name: frozenset(values) for name, values in constants.items()}, ordered)
 
 
 def _any(conds: list[Cond]) -> Cond | None:

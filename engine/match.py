@@ -172,7 +172,7 @@ class Matcher:
             catch_all = f"{CATCH_ALL}{i}"
             ruleset[catch_all] = {"all": [{"m": {"t": "line"}}], "run": self._action(catch_all)}
             definitions[name] = ruleset
-            fields = field_use(compiled.rules[rule][1] for rule in chunk)[1]
+            fields = field_use(compiled.rules[rule][1] for rule in chunk).names
             self._rulesets.append(_Ruleset(name, list(ruleset), frozenset(fields)))
         try:
             self._host.set_rulesets(definitions)

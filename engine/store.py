@@ -141,6 +141,8 @@ class Store:
         try:
             self.db = sqlite_utils.Database(self.path)
             self.db.execute("PRAGMA busy_timeout = 30000")
+            # a result row is about 2.5 KB: 16 KB pages hold several (a new file only; no-op on an existing one)
+            self.db.execute("PRAGMA page_size = 16384")
             self._wal()
             self.db.execute("PRAGMA synchronous = NORMAL")
             self._schema()

@@ -183,3 +183,21 @@ def test_csv_rows_survive_newlines_and_carriage_returns_in_cells() -> None:
     rows = list(csv.reader(io.StringIO(out, newline="")))
     assert len(rows) == 3 and all(len(row) == len(COLUMNS) for row in rows)
     assert (rows[1][1], rows[1][2]) == ("a\rb", "c\nd") and rows[2][0] == "2"
+
+
+def test_record_json_is_the_record_as_compact_json(packs) -> None:  # type: ignore[no-untyped-def]
+    """jsonl and json write `record_json()` (pydantic's serialiser); it must say exactly what `record()` says,
+    decimals as strings, for every line of the bundled examples (duties, exclusions, reasons, quota claims)."""
+    import datetime as dt
+    from pathlib import Path
+
+    from clearance.engine.check import Checker, check_files
+
+    root = Path(__file__).resolve().parent.parent / "examples"
+    files = [str(p) for p in sorted(root.glob("*.csv"))]
+    results = list(check_files(files, Checker(packs, dt.date(2026, 11, 25))))
+    assert len(results) > 90 and any(r.excluded for r in results) and any(r.quota for r in results)
+    for r in results:
+        text = r.record_json()
+        assert "\n" not in text and json.loads(text) == r.record()
+    assert json.loads(result(total_duty=Decimal("0.10")).record_json())["total_duty"] == "0.10"

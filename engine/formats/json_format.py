@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, TextIO
 
@@ -16,5 +15,5 @@ def write(results: Iterable[Result], out: TextIO, summary: Summary) -> None:
     out.write("[")
     for i, r in enumerate(results):
         out.write(",\n" if i else "\n")
-        out.write(json.dumps(r.record(), ensure_ascii=False))
+        out.write(r.record_json())
     out.write("\n]\n")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, TextIO
 
@@ -14,5 +13,5 @@ if TYPE_CHECKING:
 
 def write(results: Iterable[Result], out: TextIO, summary: Summary) -> None:
     for r in results:
-        out.write(json.dumps(r.record(), ensure_ascii=False))
+        out.write(r.record_json())
         out.write("\n")

@@ -17,17 +17,36 @@ from .result import DutyLine, Excluded, Reason
 if TYPE_CHECKING:
     from .amount import Settled
     from .compile import CompiledPack
+    from .model import Measure
 
 
 def _cite(citations: list[str]) -> str:
     return "; ".join(citations)
 
 
+MAX_CACHED = 50_000
+
+
+def _measures_of(compiled: CompiledPack, heading: str) -> tuple[list[Measure], list[Measure]]:
+    """The pack's measures whose heading this is, and those whose exemption heading it is (cached per pack)."""
+    key = ("heading", heading)
+    found = compiled.records.get(key)
+    if found is None:
+        measures = compiled.pack.measures
+        found = (
+            [m for m in measures if heading in (m.heading, m.nil_heading)],
+            [m for m in measures if any(ex.heading == heading for ex in m.stacking.excludes)],
+        )
+        if len(compiled.records) < MAX_CACHED:  # declared headings come from the input: keep the cache bounded
+            compiled.records[key] = found
+    return found
+
+
 def _why_not(
     heading: str, compiled: CompiledPack, applied: dict[str, Settled], excluded: list[Excluded]
 ) -> tuple[str, str]:
     """Why a declared heading does not apply: excluded by a measure, out of scope, or unknown."""
-    owners = [m for m in compiled.pack.measures if heading in (m.heading, m.nil_heading)]
+    owners, exempting = _measures_of(compiled, heading)
     for m in owners:
         for x in excluded:
             if x.measure == m.id and x.portion is None:
@@ -44,7 +63,6 @@ def _why_not(
                 _cite(m.citations),
             )
         return f"declared {heading} ({m.id}) does not apply to this line (scope or dates)", _cite(m.citations)
-    exempting = [m for m in compiled.pack.measures if any(ex.heading == heading for ex in m.stacking.excludes)]
     if exempting:
         m = exempting[0]
         return (

@@ -97,3 +97,19 @@ def unprojected(matcher: Matcher) -> Matcher:
         ruleset.key = lambda f: _digest(tuple(sorted(f.items())))  # type: ignore[method-assign]
         ruleset.project = dict  # type: ignore[method-assign]
     return matcher
+
+
+def test_a_rule_naming_the_placeholder_keeps_that_field_as_declared() -> None:
+    """Values no rule names become one placeholder; if a pack named the placeholder itself, lines with other
+    values would match it: that field is then left as declared."""
+    from clearance.engine.compile import OTHER
+
+    from .test_match import line, make_pack, targets
+
+    pack = make_pack([{"id": "t.odd", "scope": {"attributes": {"kind": [OTHER]}}}])
+    compiled = compile_pack(pack, TODAY)
+    key = compiled.attributes.names["kind"]
+    assert compiled.keep(key, "foo") == "foo" and compiled.keep("o", "ZZ") == OTHER
+    matcher = Matcher(compiled)
+    found = matcher.match([compiled.fact(line(attributes=f"kind={v}")) for v in ("foo", OTHER)])
+    assert [targets(r) for r in found] == [[], ["t.odd"]]

@@ -27,6 +27,10 @@ def run_batch(batch: Batch, fmt: str, output: TextIO) -> Summary:
     if fmt == "none":
         for _ in batch.results():
             pass
+    elif fmt == "jsonl":  # rendered by the workers: the same text as formats/jsonl_format.py
+        for text in batch.json_records():
+            output.write(text)
+            output.write("\n")
     else:
         write(fmt, batch.results(), output)
     summary = Summary()

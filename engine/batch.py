@@ -63,12 +63,14 @@ class Chunk:
     file: int
     first_row: int
     records: list[dict]
+    path: str = ""  # the file's name, as results name it
 
 
 @dataclass
 class ChunkOut:
     """One chunk's lines as store rows (and duty rows per line), in input order. `pending` holds the
-    results that `settle` must see (those with quota claims); `results` every result, if asked for."""
+    results that `settle` must see (those with quota claims); `results` every result, or `texts` every
+    result's JSON record, if asked for."""
 
     file: int
     first_row: int
@@ -76,6 +78,11 @@ class ChunkOut:
     duties: list[list[Row]]
     pending: dict[int, Result] = field(default_factory=dict)
     results: list[Result] | None = None
+    texts: list[str] | None = None
+    path: str = ""
+
+
+KEEP = ("none", "results", "json")  # what a chunk's output carries besides its store rows
 
 
 def needs_settle(result: Result) -> bool:
@@ -88,8 +95,9 @@ def minor_units(packs: dict[str, Pack]) -> dict[str, int]:
     return {p.header.currency: p.header.minor_unit for p in packs.values()}
 
 
-def check_chunk(checker: Checker, chunk: Chunk, keep_results: bool = False) -> ChunkOut:
-    """The pure unit of work: rule packs + one chunk of raw records -> the chunk's rows and results."""
+def check_chunk(checker: Checker, chunk: Chunk, keep: str = "none") -> ChunkOut:
+    """The pure unit of work: rule packs + one chunk of raw records -> the chunk's rows and, as `keep`
+    asks (see KEEP), its results or their JSON records (rendered here, in the worker)."""
     results = checker.check_chunk(chunk.records, chunk.first_row)
     units = minor_units(checker.packs)
     encoded = [encode(r, chunk.file, units) for r in results]
@@ -99,8 +107,15 @@ def check_chunk(checker: Checker, chunk: Chunk, keep_results: bool = False) -> C
         rows=[row for row, _ in encoded],
         duties=[duties for _, duties in encoded],
         pending={n: r for n, r in enumerate(results) if needs_settle(r)},
-        results=results if keep_results else None,
+        results=results if keep == "results" else None,
+        texts=[json_record(r, chunk.path) for r in results] if keep == "json" else None,
+        path=chunk.path,
     )
+
+
+def json_record(result: Result, path: str) -> str:
+    """The line's record as `--format jsonl` writes it, naming its file."""
+    return result.model_copy(update={"file": path}).record_json()
 
 
 def settle(checker: Checker, out: ChunkOut) -> ChunkOut:
@@ -113,6 +128,8 @@ def settle(checker: Checker, out: ChunkOut) -> ChunkOut:
         out.rows[n], out.duties[n] = encode(result, out.file, units)
         if out.results is not None:
             out.results[n] = result
+        if out.texts is not None:
+            out.texts[n] = json_record(result, out.path)
     return out
 
 
@@ -162,9 +179,9 @@ def fewer_collections() -> Iterator[None]:
         gc.set_threshold(*before)
 
 
-def _work(chunk: Chunk, keep_results: bool) -> ChunkOut:
+def _work(chunk: Chunk, keep: str) -> ChunkOut:
     assert _worker is not None, "worker not started"
-    return check_chunk(_worker, chunk, keep_results)
+    return check_chunk(_worker, chunk, keep)
 
 
 def _die_with_parent(parent: int) -> None:
@@ -267,15 +284,27 @@ class Batch:
 
     def results(self) -> Iterator[Result]:
         """Run: yield each line's result in input order (only if `keep_results`), storing as it goes."""
+        for out in self._run("results" if self.keep_results else "none"):
+            if out.results is not None:
+                path = self.paths[out.file]
+                yield from (r.model_copy(update={"file": path}) for r in out.results)
+
+    def json_records(self) -> Iterator[str]:
+        """Run: yield each line's JSON record (as `--format jsonl` writes it) in input order, storing as
+        it goes. The workers render them, so the main process only writes them out."""
+        for out in self._run("json"):
+            yield from out.texts or ()
+
+    def _run(self, keep: str) -> Iterator[ChunkOut]:
+        """Each chunk's output in input order, settled and stored; the run is finished, or marked
+        interrupted or failed, when this generator ends."""
         status = "failed"
-        ordered = self._ordered(self._chunks())
+        ordered = self._ordered(self._chunks(), keep)
         try:
             for out in ordered:
                 with fewer_collections():
                     self._record(settle(self.checker, out))
-                if out.results is not None:
-                    path = self.paths[out.file]
-                    yield from (r.model_copy(update={"file": path}) for r in out.results)
+                yield out
             status = "finished"
         except (KeyboardInterrupt, GeneratorExit):
             status = "interrupted"
@@ -316,7 +345,7 @@ class Batch:
                 if skipped < self.done[n]:
                     raise BatchError(f"{path}: has fewer lines ({skipped}) than run {self.run_id} stored")
             while chunk := list(islice(records, s.chunk_size)):
-                yield Chunk(n, row, chunk)
+                yield Chunk(n, row, chunk, path)
                 row += len(chunk)
             self._finished_bytes += self.files[n].size or 0
 
@@ -324,14 +353,14 @@ class Batch:
         position = self._source.position() if self._source is not None else None
         return self._finished_bytes + (position or 0)
 
-    def _ordered(self, chunks: Iterator[Chunk]) -> Iterator[ChunkOut]:
+    def _ordered(self, chunks: Iterator[Chunk], keep: str) -> Iterator[ChunkOut]:
         """Each chunk's output in input order: in this process for one worker or one chunk, else across
         a pool of worker processes with a bounded window of chunks in flight."""
         first = list(islice(chunks, 2))
         if self.settings.workers <= 1 or len(first) < 2:
             for chunk in chain(first, chunks):
                 with fewer_collections():
-                    out = check_chunk(self.checker, chunk, self.keep_results)
+                    out = check_chunk(self.checker, chunk, keep)
                 yield out
             return
         s = self.settings
@@ -340,7 +369,7 @@ class Batch:
         window: deque[Future[ChunkOut]] = deque()
         try:
             for chunk in chain(first, chunks):
-                window.append(pool.submit(_work, chunk, self.keep_results))
+                window.append(pool.submit(_work, chunk, keep))
                 if len(window) > 2 * self.settings.workers:
                     yield window.popleft().result()
             while window:

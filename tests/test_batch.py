@@ -190,7 +190,7 @@ def test_settle_rewrites_the_rows_it_changes(rules: Path, files: list[str]) -> N
     checker = Checker(load_rules(rules), LAW)
     from clearance.engine.readers import read_records
 
-    out = check_chunk(checker, Chunk(0, 1, list(read_records(files[0]))), keep_results=True)
+    out = check_chunk(checker, Chunk(0, 1, list(read_records(files[0]))), keep="results")
     before = list(out.rows)
     settle(checker, out)
     changed = [n for n in range(len(before)) if before[n] != out.rows[n]]
@@ -345,3 +345,15 @@ def test_a_run_collects_less_often_and_restores_the_collector(rules: Path, files
     assert gc.get_threshold() == before
     assert len(list(Batch(files, Settings(rules=rules, law_as_of=LAW), keep_results=True).results())) > 100
     assert gc.get_threshold() == before
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_json_records_are_the_results_as_jsonl_writes_them(rules: Path, files: list[str], workers: int) -> None:
+    """`Batch.json_records` (rendered in the workers, re-rendered in the main process for lines the caps
+    change) gives the text `--format jsonl` gives for `Batch.results`, line for line."""
+    settings = Settings(rules=rules, law_as_of=LAW, workers=workers, chunk_size=16)
+    texts = list(Batch(files, settings).json_records())
+    results = list(Batch(files, settings).results())
+    assert texts == [r.record_json() for r in results] and len(texts) == 400
+    settled = [r for r in results if any(q.within is False for q in r.quota)]
+    assert settled and all(r.verdict == "reject" for r in settled)  # lines past a cap are among them

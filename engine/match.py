@@ -161,7 +161,7 @@ class Matcher:
         self._refs = {name: ref for name, (ref, _) in compiled.rules.items()}
         self._host = _Host()
         self._hits: set[tuple[str, int]] = set()
-        self._shared: dict[frozenset, frozenset] = {}  # one object per distinct match set
+        self._shared: dict[tuple, frozenset[RuleRef]] = {}  # the rulesets' answers -> one object per match set
         self._sessions = itertools.count()
         self._rulesets: list[_Ruleset] = []
         instance = next(_instances)
@@ -199,20 +199,19 @@ class Matcher:
     def match(self, facts: Sequence[dict]) -> list[frozenset[RuleRef] | Exception]:
         """Matched rules per fact, in order. A fact that breaks the engine gets its exception, and the
         rest of the batch is still matched."""
-        per_fact: list[list[frozenset[str] | Exception]] = [[] for _ in facts]
-        for ruleset in self._rulesets:
-            for n, found in enumerate(self._match_ruleset(ruleset, facts)):
-                per_fact[n].append(found)
+        answers = [self._match_ruleset(ruleset, facts) for ruleset in self._rulesets]
         out: list[frozenset[RuleRef] | Exception] = []
-        for parts in per_fact:
+        for parts in zip(*answers, strict=True):
             failed = next((p for p in parts if isinstance(p, Exception)), None)
             if failed is not None:
                 out.append(failed)
                 continue
-            refs = frozenset(self._refs[rule] for p in parts for rule in p)  # type: ignore[union-attr]
-            if len(self._shared) > CACHE_SIZE:
-                self._shared.clear()
-            out.append(self._shared.setdefault(refs, refs))
+            refs = self._shared.get(parts)  # the rulesets' answers are shared objects: few distinct tuples
+            if refs is None:
+                if len(self._shared) > CACHE_SIZE:
+                    self._shared.clear()
+                refs = self._shared[parts] = frozenset(self._refs[rule] for p in parts for rule in p)  # type: ignore[union-attr]
+            out.append(refs)
         return out
 
     def _match_ruleset(self, ruleset: _Ruleset, facts: Sequence[dict]) -> list[frozenset[str] | Exception]:

@@ -9,19 +9,15 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from .amount import Settled, cite
 from .codes import format_code
 from .duty import round_money
 from .line import Line
 from .result import DutyLine, Excluded, Reason
 
 if TYPE_CHECKING:
-    from .amount import Settled
     from .compile import CompiledPack
     from .model import Measure
-
-
-def _cite(citations: list[str]) -> str:
-    return "; ".join(citations)
 
 
 MAX_CACHED = 50_000
@@ -53,21 +49,21 @@ def _why_not(
                 by = applied[x.excluded_by].measure
                 return (
                     f"declared {heading} ({m.id}) does not apply: excluded by {by.id} ({by.title})",
-                    _cite(by.citations),
+                    cite(by.citations),
                 )
     if owners:
         m = owners[0]
         if m not in compiled.measures:
             return (
                 f"declared {heading} ({m.id}) is not in force under the law as of {compiled.law_as_of}",
-                _cite(m.citations),
+                cite(m.citations),
             )
-        return f"declared {heading} ({m.id}) does not apply to this line (scope or dates)", _cite(m.citations)
+        return f"declared {heading} ({m.id}) does not apply to this line (scope or dates)", cite(m.citations)
     if exempting:
         m = exempting[0]
         return (
             f"declared {heading} is the exemption heading of {m.id} ({m.title}), which does not exempt this line",
-            _cite(m.citations),
+            cite(m.citations),
         )
     return f"declared {heading} is not a heading of pack {compiled.pack.id}", ""
 
@@ -95,13 +91,13 @@ def compare_declared(
             d = next(d for d in duties if d.heading == heading)
             m = applied[d.measure].measure
             owed = d.amount > 0 and line.declared_duty is None
-            citations.append(_cite(m.citations))
+            citations.append(cite(m.citations))
             reasons.append(
                 Reason(
                     severity="error" if owed else "warning",
                     rule="declared.heading",
                     message=f"{heading} ({m.id}) applies but was not declared",
-                    citation=_cite(m.citations),
+                    citation=cite(m.citations),
                 )
             )
     if line.declared_duty is not None:

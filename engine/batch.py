@@ -32,7 +32,7 @@ from pathlib import Path
 from .check import CHUNK, Checker
 from .hts import references_in
 from .load import Pack, PackError, load_rules
-from .readers import InputFileError, RecordSource
+from .readers import InputFileError, RecordSource, check_readable
 from .result import Result
 from .store import InputFile, Row, Store, StoreError, Totals, encode, file_digest
 
@@ -417,17 +417,11 @@ _SPEED_OPTIONS = ("workers", "chunk_size")
 
 
 def _input_file(path: str) -> InputFile:
+    check_readable(path)
     if path == "-":
         return InputFile(path, None, None)
-    p = Path(path)
-    if p.is_dir():
-        raise InputFileError(f"{path}: is a directory, not an entry file")
-    if not p.exists():
-        raise InputFileError(f"{path}: no such file")
-    if not os.access(p, os.R_OK):
-        raise InputFileError(f"{path}: permission denied")
     try:
-        return InputFile(path, file_digest(path), p.stat().st_size)
+        return InputFile(path, file_digest(path), Path(path).stat().st_size)
     except OSError as exc:
         raise InputFileError(f"{path}: cannot read: {exc.strerror or exc}") from exc
 

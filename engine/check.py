@@ -18,7 +18,7 @@ from .hts import reference_check
 from .line import COLUMNS, InputProblem, Line, normalise_keys, parse_line
 from .load import Pack, contract_of
 from .match import Matcher, QuotaLedger
-from .readers import PROBLEM, PROBLEM_COLUMN, InputFileError, read_records
+from .readers import PROBLEM, PROBLEM_COLUMN, check_readable, read_records
 from .resolve import resolve
 from .result import SEVERITY_OF_ACTION, QuotaClaim, Reason, Result, verdict_of
 
@@ -226,7 +226,7 @@ def check_files(paths: Iterable[str], checker: Checker, fmt: str | None = None) 
     Every path is checked to be a readable file now, before any line is read."""
     paths = list(paths)
     for path in paths:
-        _readable(path)
+        check_readable(path)
     return _results(paths, checker, fmt)
 
 
@@ -234,16 +234,3 @@ def _results(paths: list[str], checker: Checker, fmt: str | None) -> Iterator[Re
     for path in paths:
         for result in checker.check(read_records(path, fmt)):
             yield result.model_copy(update={"file": path})
-
-
-def _readable(path: str) -> None:
-    if path == "-":
-        return
-    import os
-
-    if os.path.isdir(path):
-        raise InputFileError(f"{path}: is a directory, not an entry file")
-    if not os.path.exists(path):
-        raise InputFileError(f"{path}: no such file")
-    if not os.access(path, os.R_OK):
-        raise InputFileError(f"{path}: permission denied")

@@ -16,6 +16,7 @@ import datetime as dt
 import io
 import itertools
 import json
+import os
 import sys
 from collections.abc import Iterator
 from decimal import Decimal
@@ -33,6 +34,18 @@ csv.field_size_limit(sys.maxsize)
 
 class InputFileError(Exception):
     """An input file cannot be read. The message is one line."""
+
+
+def check_readable(path: str) -> None:
+    """Refuse, before any line is read, a path that is not a readable file (`-` is standard input)."""
+    if path == "-":
+        return
+    if os.path.isdir(path):
+        raise InputFileError(f"{path}: is a directory, not an entry file")
+    if not os.path.exists(path):
+        raise InputFileError(f"{path}: no such file")
+    if not os.access(path, os.R_OK):
+        raise InputFileError(f"{path}: permission denied")
 
 
 def detect_format(path: Path, explicit: str | None = None) -> str:

@@ -98,6 +98,8 @@ def minor_units(packs: dict[str, Pack]) -> dict[str, int]:
 def check_chunk(checker: Checker, chunk: Chunk, keep: str = "none") -> ChunkOut:
     """The pure unit of work: rule packs + one chunk of raw records -> the chunk's rows and, as `keep`
     asks (see KEEP), its results or their JSON records (rendered here, in the worker)."""
+    if keep not in KEEP:
+        raise ValueError(f"keep must be one of {', '.join(KEEP)}, not {keep!r}")
     results = checker.check_chunk(chunk.records, chunk.first_row)
     units = minor_units(checker.packs)
     encoded = [encode(r, chunk.file, units) for r in results]

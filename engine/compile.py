@@ -71,9 +71,9 @@ class CompiledPack:
     def __post_init__(self) -> None:
         use = field_use(cond for _, cond in self.rules.values())
         self.bounds, used, self.constants = use.bounds, use.names, use.constants
-        # fields kept as they are: compared by order, or naming the placeholder itself
-        self.ordered = {n for n in use.ordered if not canonical_field(n)}
-        self.ordered |= {n for n, values in self.constants.items() if OTHER in values}
+        # string fields kept as declared: compared by order, or naming the placeholder itself
+        self.kept = {n for n in use.ordered if not canonical_field(n)}
+        self.kept |= {n for n, values in self.constants.items() if OTHER in values}
         # only the code lengths some rule tests: lines that differ below them become one fact
         self.code_lengths = [n for n in range(2, MAX_CODE + 1) if f"h{n}" in used]
         self._areas_of: dict[str, tuple[str, ...]] = {}
@@ -101,7 +101,7 @@ class CompiledPack:
     def keep(self, name: str, value: str) -> str:
         """`value` if some rule compares `name` with it, else `OTHER`: rules test string fields only for
         equality with constants, so every other value matches alike and lines with them share one fact."""
-        if name in self.ordered:  # compared by order, or a rule names OTHER: every value counts
+        if name in self.kept:  # compared by order, or a rule names OTHER: every value counts
             return value
         return value if value in self.constants.get(name, ()) else OTHER
 

@@ -88,16 +88,7 @@ class Checker:
             parsed = self._parse(row, raw)
             if isinstance(parsed, Line):
                 if self.engine(parsed.destination) is None:
-                    results[row] = self.rejected(
-                        row,
-                        raw,
-                        [
-                            InputProblem(
-                                column="destination",
-                                message=f"no rule pack for destination {parsed.destination}",
-                            )
-                        ],
-                    )
+                    results[row] = self.rejected(row, raw, [no_pack(parsed.destination)])
                 else:
                     lines.setdefault(parsed.destination, []).append(parsed)
             else:
@@ -108,12 +99,7 @@ class Checker:
             matches = matcher.match([compiled.fact(line) for line in group])
             for line, refs, note in zip(group, matches, notes, strict=True):
                 if isinstance(refs, Exception):
-                    results[line.row] = self.rejected(
-                        line.row,
-                        {},
-                        [InputProblem(column="*", message=f"rule engine error on this line: {refs}")],
-                        line,
-                    )
+                    results[line.row] = self.rejected(line.row, {}, [engine_error(refs)], line)
                 else:
                     results[line.row] = self._resolved(compiled, line, refs, note)
         out = []
@@ -159,6 +145,14 @@ class Checker:
         pack = self.packs.get(destination)
         zero = round_money(Decimal(0), pack.header.minor_unit) if pack else Decimal(0)
         return _rejected(row, cols, problems, line, destination, pack.header.currency if pack else "", zero)
+
+
+def no_pack(destination: str) -> InputProblem:
+    return InputProblem(column="destination", message=f"no rule pack for destination {destination}")
+
+
+def engine_error(exc: Exception) -> InputProblem:
+    return InputProblem(column="*", message=f"rule engine error on this line: {exc}")
 
 
 def _rejected(

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import islice
 
-from .check import Checker
+from .check import Checker, engine_error, no_pack
 from .compile import CompiledPack, Cond, RuleRef, _all, _Compiler
 from .explain_duty import DutyTrace, duty_traces
 from .explain_words import describe_part
@@ -214,23 +214,11 @@ def explain(
         return Explanation(row=row, law_as_of=law, result=result, problems=problems)
     engine = checker.engine(parsed.destination)
     if engine is None:
-        return Explanation(
-            row=row,
-            law_as_of=law,
-            result=result,
-            line=parsed,
-            problems=[InputProblem(column="destination", message=f"no rule pack for destination {parsed.destination}")],
-        )
+        return Explanation(row=row, law_as_of=law, result=result, line=parsed, problems=[no_pack(parsed.destination)])
     compiled, matcher = engine
     refs = matcher.match([compiled.fact(parsed)])[0]
     if isinstance(refs, Exception):
-        return Explanation(
-            row=row,
-            law_as_of=law,
-            result=result,
-            line=parsed,
-            problems=[InputProblem(column="*", message=f"rule engine error on this line: {refs}")],
-        )
+        return Explanation(row=row, law_as_of=law, result=result, line=parsed, problems=[engine_error(refs)])
     return trace(compiled, parsed, refs, result)
 
 

@@ -63,7 +63,7 @@ class Chunk:
     file: int
     first_row: int
     records: list[dict]
-    path: str = ""  # the file's name, as results name it
+    path: str | None = None  # the file's name, as results name it
 
 
 @dataclass
@@ -79,7 +79,6 @@ class ChunkOut:
     pending: dict[int, Result] = field(default_factory=dict)
     results: list[Result] | None = None
     texts: list[str] | None = None
-    path: str = ""
 
 
 KEEP = ("none", "results", "json")  # what a chunk's output carries besides its store rows
@@ -101,6 +100,8 @@ def check_chunk(checker: Checker, chunk: Chunk, keep: str = "none") -> ChunkOut:
     if keep not in KEEP:
         raise ValueError(f"keep must be one of {', '.join(KEEP)}, not {keep!r}")
     results = checker.check_chunk(chunk.records, chunk.first_row)
+    if keep != "none" and chunk.path is not None:  # named here, in the worker, not in the main process
+        results = [r.model_copy(update={"file": chunk.path}) for r in results]
     units = minor_units(checker.packs)
     encoded = [encode(r, chunk.file, units) for r in results]
     return ChunkOut(
@@ -110,14 +111,8 @@ def check_chunk(checker: Checker, chunk: Chunk, keep: str = "none") -> ChunkOut:
         duties=[duties for _, duties in encoded],
         pending={n: r for n, r in enumerate(results) if needs_settle(r)},
         results=results if keep == "results" else None,
-        texts=[json_record(r, chunk.path) for r in results] if keep == "json" else None,
-        path=chunk.path,
+        texts=[r.record_json() for r in results] if keep == "json" else None,
     )
-
-
-def json_record(result: Result, path: str) -> str:
-    """The line's record as `--format jsonl` writes it, naming its file."""
-    return result.model_copy(update={"file": path}).record_json()
 
 
 def settle(checker: Checker, out: ChunkOut) -> ChunkOut:
@@ -131,7 +126,7 @@ def settle(checker: Checker, out: ChunkOut) -> ChunkOut:
         if out.results is not None:
             out.results[n] = result
         if out.texts is not None:
-            out.texts[n] = json_record(result, out.path)
+            out.texts[n] = result.record_json()
     return out
 
 
@@ -287,9 +282,7 @@ class Batch:
     def results(self) -> Iterator[Result]:
         """Run: yield each line's result in input order (only if `keep_results`), storing as it goes."""
         for out in self._run("results" if self.keep_results else "none"):
-            if out.results is not None:
-                path = self.paths[out.file]
-                yield from (r.model_copy(update={"file": path}) for r in out.results)
+            yield from out.results or ()
 
     def json_records(self) -> Iterator[str]:
         """Run: yield each line's JSON record (as `--format jsonl` writes it) in input order, storing as

@@ -126,13 +126,12 @@ def split_rules(rules: dict[str, tuple[RuleRef, Cond]], limit: int = MAX_PATHS) 
 
 
 class _Ruleset:
-    """One durable-rules ruleset of a matcher: its rules, the fact fields they test, and a cache of what
+    """One durable-rules ruleset of a matcher: its name, the fact fields its rules test, and a cache of what
     each projection of a fact onto those fields matched (lines that differ only in fields a ruleset does
     not test are one fact to it)."""
 
-    def __init__(self, name: str, rules: list[str], fields: frozenset[str]) -> None:
+    def __init__(self, name: str, fields: frozenset[str]) -> None:
         self.name = name
-        self.rules = set(rules)
         self.fields = tuple(sorted(fields | {"t"}))
         self.cache: dict[bytes, frozenset[str] | Exception] = {}
         self.shared: dict[frozenset[str], frozenset[str]] = {}  # one object per distinct answer
@@ -173,7 +172,7 @@ class Matcher:
             ruleset[catch_all] = {"all": [{"m": {"t": "line"}}], "run": self._action(catch_all)}
             definitions[name] = ruleset
             fields = field_use(compiled.rules[rule][1] for rule in chunk).names
-            self._rulesets.append(_Ruleset(name, list(ruleset), frozenset(fields)))
+            self._rulesets.append(_Ruleset(name, frozenset(fields)))
         try:
             self._host.set_rulesets(definitions)
         except Exception as exc:  # durable's own refusal (e.g. error 113) must stay a one-line pack error

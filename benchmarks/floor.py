@@ -11,9 +11,9 @@ from __future__ import annotations
 import sys
 from itertools import islice
 
-from clearance.engine.batch import CHUNK
-from clearance.engine.readers import RecordSource
-from clearance.engine.store import InputFile, Store, Totals, file_digest
+from clearance.engine.entries.readers import RecordSource
+from clearance.engine.run.batch import CHUNK
+from clearance.engine.run.store import InputFile, Store, Totals, file_digest
 
 
 def row(file: int, n: int, rec: dict) -> tuple:

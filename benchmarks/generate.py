@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from clearance.engine import BUNDLED_RULES, Pack, load_rules
-from clearance.engine.line import COLUMNS as LINE_COLUMNS
+from clearance.engine.entries.line import COLUMNS as LINE_COLUMNS
 
 COLUMNS = list(LINE_COLUMNS)  # the input contract's columns, in its order
 START = dt.date(2025, 1, 1)

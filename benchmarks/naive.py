@@ -24,8 +24,8 @@ from durable.engine import MessageNotHandledException
 from durable.lang import m, post, ruleset, when_all
 
 from clearance.engine import load_rules
-from clearance.engine.model import Measure
-from clearance.engine.readers import RecordSource
+from clearance.engine.entries.readers import RecordSource
+from clearance.engine.packs.model import Measure
 
 HITS: list[str] = []
 REGEX_PREFIXES = 200

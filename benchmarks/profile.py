@@ -15,7 +15,7 @@ import tempfile
 from itertools import islice
 from pathlib import Path
 
-from clearance.engine.batch import Batch, Settings
+from clearance.engine.run.batch import Batch, Settings
 
 # stage -> the functions (module file, function name) whose inclusive time is the stage's
 STAGES = {

@@ -11,14 +11,14 @@ import click
 
 from clearance.cli.shared import fail, parse_date
 from clearance.engine import Checker, PackError, load_rules
-from clearance.engine.diff import diff as diff_lines
-from clearance.engine.diff import render_text as render_diff
-from clearance.engine.diff import to_json as diff_json
-from clearance.engine.explain import explain as explain_line
-from clearance.engine.explain_render import render_text, to_json
-from clearance.engine.match import MatchError
-from clearance.engine.readers import FORMATS as INPUT_FORMATS
-from clearance.engine.readers import InputFileError, read_records
+from clearance.engine.authoring.diff import diff as diff_lines
+from clearance.engine.authoring.diff import render_text as render_diff
+from clearance.engine.authoring.diff import to_json as diff_json
+from clearance.engine.authoring.explain import explain as explain_line
+from clearance.engine.authoring.explain_render import render_text, to_json
+from clearance.engine.entries.readers import FORMATS as INPUT_FORMATS
+from clearance.engine.entries.readers import InputFileError, read_records
+from clearance.engine.match.matcher import MatchError
 
 LINE_OPTIONS = ("hts_code", "origin", "value", "entry_date", "mfn_rate", "loaded_date", "transport_mode")
 

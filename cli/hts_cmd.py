@@ -11,14 +11,14 @@ import click
 
 from clearance.cli.shared import fail, parse_date, rules_option
 from clearance.engine import PackError, load_rules
-from clearance.engine.hts import (
+from clearance.engine.packs.load import contract_of
+from clearance.engine.reference import (
     HtsError,
     HtsLine,
     HtsReference,
     covering_measures,
     import_edition,
 )
-from clearance.engine.load import contract_of
 
 DB_HELP = "The SQLite store (env CLEARANCE_DB)."
 db_option = click.option(

@@ -11,12 +11,12 @@ import click
 from clearance.cli.runs_cmd import interrupt_on_sigterm, run_batch, runs
 from clearance.cli.shared import fail, parse_date, rules_option
 from clearance.engine import PackError
-from clearance.engine.batch import CHUNK, Batch, BatchError, Progress, Settings, default_workers
-from clearance.engine.formats import FORMATS
-from clearance.engine.match import MatchError
-from clearance.engine.readers import FORMATS as INPUT_FORMATS
-from clearance.engine.readers import InputFileError
-from clearance.engine.store import StoreError
+from clearance.engine.entries.readers import FORMATS as INPUT_FORMATS
+from clearance.engine.entries.readers import InputFileError
+from clearance.engine.match.matcher import MatchError
+from clearance.engine.report.formats import FORMATS
+from clearance.engine.run.batch import CHUNK, Batch, BatchError, Progress, Settings, default_workers
+from clearance.engine.run.store import StoreError
 
 FAIL_ON = {"reject": ("reject",), "review": ("reject", "review")}
 

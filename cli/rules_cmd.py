@@ -12,12 +12,12 @@ import click
 
 from clearance.cli.shared import fail, parse_date
 from clearance.engine import PackError, load_rules
-from clearance.engine.catalog import SCHEMA_KINDS, list_measures, render_list, render_show, schema, show
-from clearance.engine.golden_report import golden_test, outcomes_json, render_outcomes
-from clearance.engine.lint import FORMATS as LINT_FORMATS
-from clearance.engine.lint import LintError, lint, render
-from clearance.engine.lint_codes import CODES, describe
-from clearance.engine.match import MatchError
+from clearance.engine.authoring.catalog import SCHEMA_KINDS, list_measures, render_list, render_show, schema, show
+from clearance.engine.authoring.golden_report import golden_test, outcomes_json, render_outcomes
+from clearance.engine.authoring.lint import FORMATS as LINT_FORMATS
+from clearance.engine.authoring.lint import LintError, lint, render
+from clearance.engine.authoring.lint_codes import CODES, describe
+from clearance.engine.match.matcher import MatchError
 
 TEXT_JSON = click.Choice(["text", "json"])
 

@@ -14,9 +14,10 @@ from typing import TextIO
 import click
 
 from clearance.cli.shared import fail, printable
-from clearance.engine.batch import Batch
-from clearance.engine.formats import FORMATS, Summary, write
-from clearance.engine.store import Store, StoreError
+from clearance.engine.report.formats import FORMATS, write
+from clearance.engine.report.summary import Summary
+from clearance.engine.run.batch import Batch
+from clearance.engine.run.store import Store, StoreError
 
 TOP = 20
 

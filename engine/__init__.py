@@ -6,8 +6,8 @@
 - `formats`: table, json, jsonl and csv writers of the results.
 """
 
-from .check import Checker
-from .load import BUNDLED_RULES, Pack, PackError, load_pack, load_rules
-from .result import Result
+from .packs.load import BUNDLED_RULES, Pack, PackError, load_pack, load_rules
+from .report.result import Result
+from .run.check import Checker
 
 __all__ = ["BUNDLED_RULES", "Checker", "Pack", "PackError", "Result", "load_pack", "load_rules"]

@@ -11,9 +11,15 @@ from decimal import Decimal
 from pathlib import Path
 
 from clearance.engine import BUNDLED_RULES, Checker, PackError, load_pack, load_rules
-from clearance.engine.duty import DutyExpressionError, QuantityError, parse_duty_expression, plain_amount, round_money
-from clearance.engine.line import COLUMNS, Line, parse_line
-from clearance.engine.readers import InputFileError, read_records
+from clearance.engine.duty.expression import (
+    DutyExpressionError,
+    QuantityError,
+    parse_duty_expression,
+    plain_amount,
+    round_money,
+)
+from clearance.engine.entries.line import COLUMNS, Line, parse_line
+from clearance.engine.entries.readers import InputFileError, read_records
 
 LAW = dt.date(2026, 11, 25)
 WORK = Path(tempfile.mkdtemp(prefix="clearance-fuzz-"))

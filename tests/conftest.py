@@ -9,6 +9,7 @@ from clearance.engine import BUNDLED_RULES, load_rules
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
+PACKS = ROOT / "tests" / "fixtures" / "packs"  # the fixture rule packs
 TODAY = dt.date(2026, 11, 25)
 
 

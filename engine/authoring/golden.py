@@ -1,0 +1,149 @@
+"""Golden cases: `*.test.yaml` files beside the rules they test (input line -> expected verdict,
+headings, duties). Used by pytest and by `clearance rules test`.
+
+    law_as_of: 2026-11-25          # default for the file's cases (else today)
+    cases:
+      - name: fabric entered 2025-08-20 pays 15% all-in
+        law_as_of: 2025-09-01      # optional, per case
+        line: {hts_code: 5208.11.40, origin: JP, value: 10000, entry_date: 2025-08-20, mfn_rate: 7.5%}
+        expect:
+          verdict: accept
+          total_duty: "1500.00"
+          headings: [5208.11.40, 9903.02.73]   # exactly these duty-line headings, any order
+          duties: {9903.02.73: "750.00"}      # these headings with these amounts
+          reasons: [declared.duty]            # these rule ids among the reasons
+          excluded: [us.ieepa.reciprocal.jp.additive]
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ..packs.load import TEST_SUFFIX, Pack, PackError, PackLoader
+from ..report.result import Result
+from ..run.check import Checker
+
+
+class Expect(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    verdict: str | None = None
+    total_duty: Decimal | None = None
+    headings: list[str] | None = None
+    duties: dict[str, Decimal] = {}
+    reasons: list[str] = []
+    no_reasons: list[str] = []
+    excluded: list[str] = []
+
+
+class Case(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    law_as_of: dt.date | None = None
+    destination: str | None = None
+    line: dict[str, object]
+    expect: Expect
+
+
+class CaseFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    law_as_of: dt.date | None = None
+    destination: str | None = None
+    cases: list[Case] = Field(min_length=1)
+
+
+@dataclass
+class Outcome:
+    file: Path
+    case: Case
+    problems: list[str]
+    result: Result | None
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def id(self) -> str:
+        return f"{self.file.name}::{self.case.name}"
+
+
+class _TextLoader(PackLoader):
+    """Safe YAML where every scalar but null stays text: `0101210000` is a code, not an octal number, and
+    `no` is a unit, not False. The models turn text into dates and decimals where they expect them."""
+
+
+_TextLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag == "tag:yaml.org,2002:null"]
+    for first, resolvers in PackLoader.yaml_implicit_resolvers.items()
+}
+
+
+def read_cases(path: Path) -> object:
+    try:
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_TextLoader)  # a SafeLoader subclass
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise PackError(f"{path}: cannot read golden cases: {str(exc).splitlines()[0]}") from exc
+
+
+def load_cases(path: Path) -> CaseFile:
+    try:
+        return CaseFile.model_validate(read_cases(path))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise PackError(f"{path}: {'.'.join(map(str, first['loc']))}: {first['msg']}") from exc
+
+
+def case_files(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob(f"*{TEST_SUFFIX}") if p.is_file())
+
+
+def compare(expect: Expect, r: Result) -> list[str]:
+    """Differences between what a case expects and what the engine gave, one line each."""
+    out = []
+    if expect.verdict is not None and r.verdict != expect.verdict:
+        out.append(f"verdict: expected {expect.verdict}, got {r.verdict}")
+    if expect.total_duty is not None and r.total_duty != expect.total_duty:
+        out.append(f"total_duty: expected {expect.total_duty}, got {r.total_duty}")
+    got = sorted(d.heading for d in r.duties)
+    if expect.headings is not None and got != sorted(expect.headings):
+        out.append(f"headings: expected {sorted(expect.headings)}, got {got}")
+    amounts = {d.heading: d.amount for d in r.duties}
+    for heading, amount in expect.duties.items():
+        if amounts.get(heading) != amount:
+            out.append(f"duty {heading}: expected {amount}, got {amounts.get(heading, 'no such duty line')}")
+    rules = {x.rule for x in r.reasons}
+    out += [f"reasons: expected a reason from {rule}" for rule in expect.reasons if rule not in rules]
+    out += [f"reasons: expected no reason from {rule}" for rule in expect.no_reasons if rule in rules]
+    excluded = {x.measure for x in r.excluded}
+    out += [f"excluded: expected {m} to be excluded" for m in expect.excluded if m not in excluded]
+    if out:
+        out += [f"  got reason [{x.severity}] {x.rule}: {x.message}" for x in r.reasons if x.severity != "info"]
+    return out
+
+
+def run_file(path: Path, packs: dict[str, Pack], today: dt.date | None = None) -> list[Outcome]:
+    spec = load_cases(path)
+    checkers: dict[tuple, Checker] = {}
+    outcomes = []
+    for case in spec.cases:
+        law = case.law_as_of or spec.law_as_of or today or dt.date.today()
+        dest = case.destination or spec.destination
+        checker = checkers.setdefault((law, dest), Checker(packs, law, dest))
+        line = {k: "" if v is None else str(v) for k, v in case.line.items()}
+        result = next(iter(checker.check([line])))
+        outcomes.append(Outcome(path, case, compare(case.expect, result), result))
+    return outcomes
+
+
+def run_golden(root: Path, packs: dict[str, Pack], today: dt.date | None = None) -> list[Outcome]:
+    """Every golden case under `root`."""
+    return [o for path in case_files(root) for o in run_file(path, packs, today)]

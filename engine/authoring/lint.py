@@ -1,0 +1,150 @@
+"""`clearance rules lint`: every problem of a rules folder, pack folder or single pack file, with its file,
+line and a stable code (see `lint_codes.py`), as text, JSON or GitHub workflow commands.
+
+Reading goes on past each problem (`lint_read.py`); what validates is then cross-checked
+(`lint_checks.py`) and compared pairwise for undecided overlaps (`lint_overlap.py`)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..packs.load import BUNDLED_RULES
+from ..packs.source import display
+from .lint_checks import check_limits, check_references
+from .lint_codes import CODES
+from .lint_overlap import check_overlaps
+from .lint_read import Finding, PackSource, read_pack
+
+FORMATS = ("text", "json", "github")
+
+
+class LintError(Exception):
+    """The path cannot be linted at all (not found, no pack): exit code 2."""
+
+
+@dataclass
+class LintReport:
+    findings: list[Finding]
+    packs: int
+    files: int
+
+    def count(self, severity: str) -> int:
+        return sum(1 for f in self.findings if CODES[f.code].severity == severity)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.count("error") else 0
+
+
+def pack_folders(path: Path) -> tuple[list[Path], Path | None]:
+    """The pack folders to lint, and the one file to report on when `path` is a file of a pack."""
+    if path.is_file():
+        for parent in path.resolve().parents:
+            if (parent / "pack.yaml").is_file():
+                return [parent], path.resolve()
+        raise LintError(f"{path}: not inside a rule pack (no pack.yaml above it)")
+    if not path.is_dir():
+        raise LintError(f"{path}: no such file or folder")
+    if (path / "pack.yaml").is_file():
+        return [path], None
+    folders = sorted(p.parent for p in path.glob("*/pack.yaml"))
+    if not folders:
+        raise LintError(f"{path}: no rule packs (no pack.yaml, no */pack.yaml)")
+    return folders, None
+
+
+def lint_pack(root: Path) -> PackSource:
+    src = read_pack(root)
+    check_references(src)
+    check_overlaps(src)
+    check_limits(src)
+    return src
+
+
+def _golden_targets(sources: list[PackSource]) -> list[Finding]:
+    """CL005 for a golden case that expects a measure no pack has to be excluded."""
+    ids = {loc.measure.id for src in sources for loc in src.measures}
+    out = []
+    for src in sources:
+        for doc, i, case in src.cases:
+            for j, mid in enumerate(case.expect.excluded):
+                if mid not in ids:
+                    line = doc.line(("cases", i, "expect", "excluded", j))
+                    out.append(Finding("CL005", doc.path, line, f"case {case.name!r}: unknown measure {mid!r}"))
+    return out
+
+
+def _jurisdictions(sources: list[PackSource]) -> list[Finding]:
+    seen: dict[str, Path] = {}
+    out = []
+    for src in sources:
+        if src.header is None:
+            continue
+        first = seen.setdefault(src.header.jurisdiction, src.root)
+        if first != src.root:
+            out.append(
+                Finding(
+                    "CL011", src.root / "pack.yaml", 1, f"a second pack for {src.header.jurisdiction} (first: {first})"
+                )
+            )
+    return out
+
+
+def lint(path: Path | str | None = None, select: set[str] | None = None) -> LintReport:
+    """Lint a rules folder (default: the bundled rules), a pack folder, or one file of a pack.
+    `select` keeps only these codes."""
+    base = Path(path) if path is not None else BUNDLED_RULES
+    folders, only = pack_folders(base)
+    sources = [lint_pack(folder) for folder in folders]
+    findings = [f for src in sources for f in src.findings] + _golden_targets(sources) + _jurisdictions(sources)
+    if only is not None:
+        findings = [f for f in findings if f.file.resolve() == only]
+    if select:
+        findings = [f for f in findings if f.code in select]
+    findings.sort(key=lambda f: (str(f.file), f.line, f.code, f.message))
+    files = sum(1 for folder in folders for p in folder.rglob("*") if p.suffix in (".yaml", ".csv"))
+    return LintReport(findings=findings, packs=len(folders), files=1 if only else files)
+
+
+def render(report: LintReport, fmt: str) -> str:
+    """The report as `text` (like ruff), `json`, or `github` (workflow commands that annotate a PR)."""
+    if fmt == "json":
+        return json.dumps(
+            {
+                "findings": [
+                    {
+                        "code": f.code,
+                        "name": CODES[f.code].name,
+                        "severity": CODES[f.code].severity,
+                        "file": display(f.file),
+                        "line": f.line,
+                        "message": f.message,
+                    }
+                    for f in report.findings
+                ],
+                "errors": report.count("error"),
+                "warnings": report.count("warning"),
+                "packs": report.packs,
+                "files": report.files,
+            },
+            indent=2,
+        )
+    if fmt == "github":
+        return "\n".join(
+            f"::{CODES[f.code].severity} file={display(f.file)},line={f.line},title={f.code}::{_escape(f.message)}"
+            for f in report.findings
+        )
+    lines = [f"{display(f.file)}:{f.line}: {f.code} [{CODES[f.code].severity}] {f.message}" for f in report.findings]
+    errors, warnings = report.count("error"), report.count("warning")
+    if errors or warnings:
+        lines.append(f"Found {errors} error(s) and {warnings} warning(s) in {report.files} file(s).")
+    else:
+        lines.append(f"All checks passed ({report.packs} pack(s), {report.files} file(s)).")
+    return "\n".join(lines)
+
+
+def _escape(text: str) -> str:
+    """GitHub workflow-command data escaping."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")

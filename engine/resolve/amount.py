@@ -1,0 +1,117 @@
+"""The arithmetic of one duty line: its basis (full value, content, or what exclusions left of it), its rate
+(ad valorem, specific, compound, the line's MFN rate, or an all-in top-up), and the unrounded amount.
+Decimal only; rounding happens once, when the duty line is written (resolve.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from ..duty.codes import format_code
+from ..duty.expression import ZERO, DutyExpression, QuantityError, percent, plain_amount
+from ..entries.line import Line
+from ..packs.model import Measure
+from ..report.result import Reason, Severity
+
+
+@dataclass
+class Settled:
+    """The state of one applicable measure while stacking is resolved."""
+
+    measure: Measure
+    removed: Decimal = ZERO
+    removed_by: list[str] = field(default_factory=list)
+    excluded_by: str | None = None
+    amount: Decimal | None = None
+    rate: str = ""
+    heading: str = ""
+    basis_value: Decimal | None = None
+    effective: bool = False
+    per_quantity: bool = False  # a specific rate only: the basis shown is the quantity
+
+
+def cite(citations: list[str]) -> str:
+    return "; ".join(citations)
+
+
+def measure_reason(m: Measure, severity: Severity, message: str) -> Reason:
+    """A reason given by a measure, citing it."""
+    return Reason(severity=severity, rule=m.id, citation=cite(m.citations), message=message)
+
+
+def _mfn_duty(line: Line, currency: str) -> Decimal | None:
+    mfn = line.mfn
+    return None if mfn is None else plain_amount(mfn, line.value, line.quantity, line.unit, currency)
+
+
+def compute(s: Settled, line: Line, currency: str, reasons: list[Reason]) -> None:
+    """Set the amount, rate text, heading and basis of a duty measure (None amount = cannot compute)."""
+    m = s.measure
+    field_name = m.basis.field
+    base = line.content(field_name)
+    if base is None and m.basis.fallback == "value":
+        base = line.value
+        reasons.append(measure_reason(m, "warning", f"{field_name} not declared: duty charged on the full value"))
+    s.heading = m.heading or format_code(line.hts_code)
+    if base is None:
+        s.rate = m.rate or ""
+        reasons.append(measure_reason(m, "warning", f"{m.heading or m.id} applies but {field_name} is not declared"))
+        return
+    s.basis_value = max(ZERO, base - s.removed)
+    expr = m.duty_expression
+    if expr is None:
+        s.rate = "unknown"
+        return
+    try:
+        s.amount = _amount(s, expr, line, currency)
+    except QuantityError as exc:
+        reasons.append(measure_reason(m, "warning", f"{s.heading}: cannot compute duty: {exc}"))
+    except _MissingMfn:
+        reasons.append(measure_reason(m, "warning", f"{s.heading} needs the line's MFN rate (mfn_rate is missing)"))
+
+
+class _MissingMfn(Exception):
+    pass
+
+
+def _amount(s: Settled, expr: DutyExpression, line: Line, currency: str) -> Decimal:
+    assert s.basis_value is not None
+    if expr.kind == "mfn":
+        if line.mfn is None:
+            s.rate = "MFN"
+            raise _MissingMfn
+        s.rate = line.mfn.describe()
+        s.per_quantity = bool(line.mfn.specific) and not line.mfn.ad_valorem
+        return plain_amount(line.mfn, s.basis_value, line.quantity, line.unit, currency)
+    if expr.kind == "all_in":
+        mfn_duty = _mfn_duty(line, currency)
+        if mfn_duty is None:
+            s.rate = expr.describe()
+            raise _MissingMfn
+        ave = mfn_duty / line.value if line.value else ZERO
+        top_up = max(ZERO, expr.ad_valorem - ave)
+        s.rate = f"{expr.describe()} (MFN {_pct(ave)}% + {_pct(top_up)}%)"
+        if top_up == 0 and s.measure.nil_heading:
+            s.heading = s.measure.nil_heading
+        if top_up == 0 or not line.value:
+            return ZERO
+        # all-in rate x value - MFN duty, multiplied before any division so a half cent stays exact
+        whole = expr.ad_valorem * line.value - mfn_duty
+        return whole if s.basis_value == line.value else whole * s.basis_value / line.value
+    s.rate = expr.describe()
+    s.per_quantity = bool(expr.specific) and not expr.ad_valorem
+    return plain_amount(expr, s.basis_value, line.quantity, line.unit, currency)
+
+
+def _pct(fraction: Decimal) -> str:
+    return percent(fraction.quantize(Decimal("0.000001")))
+
+
+def own_basis(s: Settled, line: Line) -> Decimal | None:
+    """The basis a measure stands on; None when its content value is unknown and it has no fallback."""
+    if s.basis_value is not None:
+        return s.basis_value
+    base = line.content(s.measure.basis.field)
+    if base is None and s.measure.basis.fallback == "value":
+        return line.value
+    return base

@@ -1,0 +1,230 @@
+"""The pipeline: load -> match -> resolve -> report, over a stream of input records.
+
+`Checker` holds the packs of one run and, per destination, the compiled rules and their matcher. Lines
+are checked in chunks: each chunk is parsed, turned into facts, matched by durable-rules in one session,
+then resolved line by line. Every record yields exactly one `Result`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator
+from decimal import Decimal
+from itertools import islice
+
+from ..duty.expression import round_money
+from ..entries.line import COLUMNS, InputProblem, Line, normalise_keys, parse_line
+from ..entries.readers import PROBLEM, PROBLEM_COLUMN, check_readable, read_records
+from ..match.compile import CompiledPack, compile_pack
+from ..match.matcher import Matcher, QuotaLedger
+from ..packs.load import Pack, contract_of
+from ..reference import HtsReference as Reference
+from ..reference import reference_check
+from ..report.result import SEVERITY_OF_ACTION, QuotaClaim, Reason, Result, verdict_of
+from ..resolve.stacking import resolve
+
+CHUNK = 1000  # lines per work unit: larger chunks gain nothing measurable and hold more memory per process
+
+
+class Checker:
+    def __init__(
+        self,
+        packs: dict[str, Pack],
+        law_as_of: dt.date | None = None,
+        default_destination: str | None = None,
+        references: dict[str, Reference] | None = None,
+    ) -> None:
+        """`references` maps a schedule name (a pack's `schedule`, e.g. `htsus`) to its reference data,
+        which fills missing MFN rates and refuses codes that do not exist (see engine/reference/__init__.py)."""
+        self.packs = packs
+        self.law_as_of = law_as_of or dt.date.today()
+        self.contract = contract_of([p.header for p in packs.values()])
+        self.default_destination = default_destination or self.contract.default
+        self.references = references or {}
+        self._engines: dict[str, tuple[CompiledPack, Matcher]] = {}
+        self._ledger = QuotaLedger()
+        for destination in packs:  # compile now: a pack durable-rules cannot hold fails before any output
+            self.engine(destination)
+
+    def engine(self, destination: str) -> tuple[CompiledPack, Matcher] | None:
+        if destination not in self.packs:
+            return None
+        if destination not in self._engines:
+            compiled = compile_pack(self.packs[destination], self.law_as_of)
+            self._engines[destination] = (compiled, Matcher(compiled))
+        return self._engines[destination]
+
+    def check(self, records: Iterable[dict], start_row: int = 1) -> Iterator[Result]:
+        """One result per record, in input order. Rows are numbered from `start_row`."""
+        it = iter(records)
+        row = start_row
+        while chunk := list(islice(it, CHUNK)):
+            yield from self.settle(self.check_chunk(chunk, row))
+            row += len(chunk)
+
+    def settle(self, results: list[Result]) -> list[Result]:
+        """The sequential step after `check_chunk`: cross-line rules (quantity caps) that depend on every
+        earlier line of the run. Call it on each chunk's results in input order, in one process."""
+        return [self._settle_one(r) if r.quota else r for r in results]
+
+    def _settle_one(self, result: Result) -> Result:
+        claims, reasons = [], list(result.reasons)
+        for q in result.quota:
+            key = f"{q.measure}|{q.condition}|{q.key}|{q.year}"
+            used, within = self._ledger.claim(key, q.units, q.limit)
+            if q.within is not None:  # settled before (a resumed run replays it): counted, decision kept
+                claims.append(q)
+                continue
+            claims.append(q.model_copy(update={"used_before": used, "within": within}))
+            if not within:
+                reasons.append(_over_cap(self.packs, result.destination, q, used))
+        return result.model_copy(update={"quota": claims, "reasons": reasons, "verdict": verdict_of(reasons)})
+
+    def check_chunk(self, records: list[dict], first_row: int) -> list[Result]:
+        """A pure unit of work: the same chunk and packs always give the same results."""
+        results: dict[int, Result] = {}
+        lines: dict[str, list[Line]] = {}
+        for offset, raw in enumerate(records):
+            row = first_row + offset
+            parsed = self._parse(row, raw)
+            if isinstance(parsed, Line):
+                if self.engine(parsed.destination) is None:
+                    results[row] = self.rejected(row, raw, [no_pack(parsed.destination)])
+                else:
+                    lines.setdefault(parsed.destination, []).append(parsed)
+            else:
+                results[row] = self.rejected(row, raw, parsed)
+        for destination, group in lines.items():
+            compiled, matcher = self.engine(destination)  # type: ignore[misc]
+            group, notes = self._with_reference(compiled, group)
+            matches = matcher.match([compiled.fact(line) for line in group])
+            for line, refs, note in zip(group, matches, notes, strict=True):
+                if isinstance(refs, Exception):
+                    results[line.row] = self.rejected(line.row, {}, [engine_error(refs)], line)
+                else:
+                    results[line.row] = self._resolved(compiled, line, refs, note)
+        out = []
+        for offset, raw in enumerate(records):
+            res = results[first_row + offset]
+            extra = _extra(raw)
+            out.append(res.model_copy(update={"extra": extra}) if extra else res)
+        return out
+
+    def _resolved(self, compiled: CompiledPack, line: Line, refs: frozenset, note: list[Reason]) -> Result:
+        try:
+            return _noted(resolve(compiled, line, refs), note)
+        except Exception as exc:  # an arithmetic or rule fault on one line must not stop the run
+            problem = InputProblem(column="*", message=f"cannot compute this line: {type(exc).__name__}: {exc}")
+            return self.rejected(line.row, {}, [problem], line)
+
+    def _with_reference(self, compiled: CompiledPack, group: list[Line]) -> tuple[list[Line], list[list[Reason]]]:
+        """Lines with their MFN rate filled from the pack's reference schedule, and what it said of each."""
+        ref = self.references.get(compiled.pack.header.schedule or "")
+        if ref is None:
+            return group, [[] for _ in group]
+        lines, notes = [], []
+        for line in group:
+            mfn_rate, reasons = reference_check(line, ref)
+            lines.append(line if mfn_rate == line.mfn_rate else line.model_copy(update={"mfn_rate": mfn_rate}))
+            notes.append(reasons)
+        return lines, notes
+
+    def _parse(self, row: int, raw: dict) -> Line | list[InputProblem]:
+        if PROBLEM in raw:
+            return [InputProblem(column=str(raw.get(PROBLEM_COLUMN) or "row"), message=str(raw[PROBLEM]))]
+        try:
+            return parse_line(row, raw, self.default_destination, self.contract)
+        except Exception as exc:  # a parser bug must still give this line an answer
+            return [InputProblem(column="row", message=f"cannot read this line: {exc}")]
+
+    def rejected(self, row: int, raw: dict, problems: list[InputProblem], line: Line | None = None) -> Result:
+        """The `reject` result of a line that could not be checked, naming each bad column."""
+        cols = normalise_keys(raw) if raw else {}
+        destination = (
+            line.destination if line else ((cols.get("destination") or self.default_destination or "").upper())
+        )
+        pack = self.packs.get(destination)
+        zero = round_money(Decimal(0), pack.header.minor_unit) if pack else Decimal(0)
+        return _rejected(row, cols, problems, line, destination, pack.header.currency if pack else "", zero)
+
+
+def no_pack(destination: str) -> InputProblem:
+    return InputProblem(column="destination", message=f"no rule pack for destination {destination}")
+
+
+def engine_error(exc: Exception) -> InputProblem:
+    return InputProblem(column="*", message=f"rule engine error on this line: {exc}")
+
+
+def _rejected(
+    row: int,
+    cols: dict[str, str],
+    problems: list[InputProblem],
+    line: Line | None,
+    destination: str,
+    currency: str,
+    zero: Decimal,
+) -> Result:
+    return Result(
+        row=row,
+        entry_number=line.entry_number if line else (cols.get("entry_number") or None),
+        line_number=line.line_number if line else (cols.get("line_number") or None),
+        destination=destination,
+        hts_code=line.hts_code if line else (cols.get("hts_code") or None),
+        origin=line.origin if line else (cols.get("origin") or None),
+        entry_date=line.entry_date.isoformat() if line else (cols.get("entry_date") or None),
+        verdict="reject",
+        total_duty=zero,
+        currency=currency,
+        reasons=[
+            Reason(severity="error", rule=f"input.{p.column}", message=f"{p.column}: {p.message}") for p in problems
+        ],
+    )
+
+
+_KNOWN = frozenset(COLUMNS) | {PROBLEM, PROBLEM_COLUMN}
+
+
+def _extra(raw: dict) -> dict[str, str]:
+    """The columns the contract does not know, passed through (names normalised)."""
+    if _KNOWN.issuperset(raw):  # the usual case: nothing to pass through
+        return {}
+    return {k: v for k, v in normalise_keys(raw).items() if k not in _KNOWN}
+
+
+def _noted(result: Result, notes: list[Reason]) -> Result:
+    if not notes:
+        return result
+    reasons = [*notes, *result.reasons]
+    return result.model_copy(update={"reasons": reasons, "verdict": verdict_of(reasons)})
+
+
+def _over_cap(packs: dict[str, Pack], destination: str | None, q: QuotaClaim, used: Decimal) -> Reason:
+    """The condition's own action (e.g. reject) for a line past its cap."""
+    pack = packs[destination or ""]
+    m = pack.measure(q.measure)
+    cond = next(c for c in m.conditions if c.id == q.condition)
+    alt = cond.capped()
+    document = alt.document if alt else "the capped document"
+    severity = SEVERITY_OF_ACTION[cond.action]
+    return Reason(
+        severity=severity,
+        rule=f"{m.id}.{cond.id}.cap",
+        message=f"{cond.message} ({document} is limited to {q.limit} units per {q.key} in {q.year}: "
+        f"{used} already used in this run, this line has {q.units})",
+        citation="; ".join(cond.citations or m.citations),
+    )
+
+
+def check_files(paths: Iterable[str], checker: Checker, fmt: str | None = None) -> Iterator[Result]:
+    """Results of every line of every file, in order; rows are numbered within each file.
+    Every path is checked to be a readable file now, before any line is read."""
+    paths = list(paths)
+    for path in paths:
+        check_readable(path)
+    return _results(paths, checker, fmt)
+
+
+def _results(paths: list[str], checker: Checker, fmt: str | None) -> Iterator[Result]:
+    for path in paths:
+        for result in checker.check(read_records(path, fmt)):
+            yield result.model_copy(update={"file": path})

@@ -1,0 +1,383 @@
+"""The run store: every run of `clearance check` and every line's result, in SQLite (via sqlite-utils).
+
+Tables:
+- `runs`: one row per run: when it started and finished (NULL while unfinished), its status, the
+  law-as-of date, the rule packs (id and content hash), the options, and running totals (lines, counts
+  per verdict, total duty per currency as decimal strings) kept in step with the stored lines.
+- `run_files`: the input files of a run in order, with their SHA-256 and how many lines are stored.
+- `results`: one row per input line (`file` is the position in `run_files`, `row` the line's row in
+  that file): verdict, totals as TEXT decimals, and duties, reasons, exclusions, quota claims and extra
+  columns as JSON. Unique on (run_id, file, row): a line can never be stored twice.
+- `duties`: one row per duty line (measure, heading, amount as TEXT, and the same amount as an exact
+  integer of minor units for sums in SQL), for the questions asked by measure and heading.
+
+Lines are written one chunk per transaction, together with the run's totals, in WAL mode: a run that
+is killed leaves every committed chunk and matching totals, and `finished` NULL."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+import sqlite_utils
+from pydantic import TypeAdapter
+
+from ..report.result import VERDICTS, Result
+
+SCHEMA_VERSION = 1
+RESULT_COLUMNS = (
+    "file",
+    "row",
+    "entry_number",
+    "line_number",
+    "destination",
+    "hts_code",
+    "origin",
+    "entry_date",
+    "verdict",
+    "total_duty",
+    "currency",
+    "duties",
+    "reasons",
+    "excluded",
+    "quota",
+    "extra",
+)
+JSON_COLUMNS = ("duties", "reasons", "excluded", "quota", "extra")
+DUTY_COLUMNS = ("file", "row", "measure", "heading", "amount", "amount_minor", "currency")
+Row = tuple
+_JSON = {c: TypeAdapter(Result.model_fields[c].annotation).dump_json for c in JSON_COLUMNS}
+
+
+class StoreError(Exception):
+    """The run database cannot be used. The message is one line."""
+
+
+@dataclass
+class Totals:
+    """Running totals of a run: lines per verdict and duty per currency (Decimal)."""
+
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(VERDICTS, 0))
+    duty: dict[str, Decimal] = field(default_factory=dict)
+
+    @property
+    def lines(self) -> int:
+        return sum(self.counts.values())
+
+    def add(self, rows: Sequence[Row]) -> None:
+        verdict, total, currency = (RESULT_COLUMNS.index(c) for c in ("verdict", "total_duty", "currency"))
+        for r in rows:
+            self.counts[r[verdict]] += 1
+            if r[currency]:
+                self.duty[r[currency]] = self.duty.get(r[currency], Decimal(0)) + Decimal(r[total])
+
+
+@dataclass(frozen=True)
+class InputFile:
+    path: str
+    sha256: str | None
+    size: int | None
+
+
+def encode(result: Result, file: int, minor_units: dict[str, int]) -> tuple[Row, list[Row]]:
+    """A result as its `results` row and its `duties` rows: the JSON of `Result.record()` column by
+    column (decimals as strings), serialised by pydantic's compiled serialiser."""
+    row = (
+        file,
+        result.row,
+        result.entry_number,
+        result.line_number,
+        result.destination,
+        result.hts_code,
+        result.origin,
+        result.entry_date,
+        result.verdict,
+        str(result.total_duty),
+        result.currency,
+        *(_json(c, getattr(result, c)) for c in JSON_COLUMNS),
+    )
+    scale = minor_units.get(result.currency)
+    duties = [
+        (file, result.row, d.measure, d.heading, str(d.amount), _minor(d.amount, scale), result.currency)
+        for d in result.duties
+    ]
+    return row, duties
+
+
+def _json(column: str, value: list | dict) -> str:
+    if not value:  # most lines have no exclusions, quota claims or extra columns
+        return "{}" if isinstance(value, dict) else "[]"
+    return _JSON[column](value).decode()
+
+
+def _minor(amount: Decimal, scale: int | None) -> int | None:
+    """The amount in minor units (cents, yen) when that is exact, for exact integer sums in SQL."""
+    if scale is None:
+        return None
+    minor = amount.scaleb(scale)
+    return int(minor) if minor == minor.to_integral_value() else None
+
+
+def decode(row: dict, path: str | None) -> Result:
+    """A stored `results` row back as the `Result` it was made from."""
+    data = {c: row[c] for c in RESULT_COLUMNS if c not in ("file", *JSON_COLUMNS)}
+    data.update({c: json.loads(row[c]) for c in JSON_COLUMNS})
+    return Result.model_validate(dict(data, file=path))
+
+
+class Store:
+    """One SQLite run database (created on first use)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        try:
+            self.db = sqlite_utils.Database(self.path)
+            self.db.execute("PRAGMA busy_timeout = 30000")
+            # a result row is about 2.5 KB: 16 KB pages hold several (a new file only; no-op on an existing one)
+            self.db.execute("PRAGMA page_size = 16384")
+            self._wal()
+            self.db.execute("PRAGMA synchronous = NORMAL")
+            self._schema()
+        except Exception as exc:  # sqlite3.DatabaseError and OS errors: not a usable database
+            raise StoreError(f"{self.path}: cannot use as a run database: {exc}") from exc
+
+    def close(self) -> None:
+        self.db.close()
+
+    def _wal(self, attempts: int = 200) -> None:
+        """Switch to WAL. On a new file, runs starting together race for the lock this needs, and SQLite does
+        not wait on its busy timeout for it: retry for up to about ten seconds."""
+        for attempt in range(attempts):
+            try:
+                self.db.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or attempt == attempts - 1:
+                    raise
+                time.sleep(0.05)
+
+    def _schema(self) -> None:
+        """Check the schema version, or create the whole schema in one write transaction: runs starting
+        together on a new file, or a crash half-way, never leave half a schema behind."""
+        if self._version() is None:
+            conn = self.db.conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                if self._version() is None:  # another run may have created it while this one waited
+                    self._create()
+                conn.commit()
+            except BaseException:
+                conn.rollback()
+                raise
+        version = self._version()
+        if version != str(SCHEMA_VERSION):
+            raise StoreError(f"{self.path}: run database schema {version}, this clearance writes {SCHEMA_VERSION}")
+
+    def _version(self) -> str | None:
+        if not self.db["clearance_meta"].exists():
+            return None
+        row = self.db.execute("SELECT value FROM clearance_meta WHERE key = 'schema_version'").fetchone()
+        return row[0] if row else "missing"
+
+    def _create(self) -> None:
+        """The tables and indexes (sqlite-utils DDL, inside the caller's transaction)."""
+        self.db["clearance_meta"].create({"key": str, "value": str}, pk="key")
+        self.db.execute("INSERT INTO clearance_meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+        self.db["runs"].create(
+            {
+                "id": int,
+                "started": str,
+                "finished": str,
+                "status": str,
+                "pid": int,
+                "version": str,
+                "law_as_of": str,
+                "destination": str,
+                "rules": str,
+                "rule_packs": str,
+                "rules_hash": str,
+                "options": str,
+                "minor_units": str,
+                "lines": int,
+                **dict.fromkeys(VERDICTS, int),
+                "duty": str,
+            },
+            pk="id",
+        )
+        self.db["run_files"].create(
+            {"run_id": int, "position": int, "path": str, "sha256": str, "bytes": int, "lines": int},
+            pk=("run_id", "position"),
+            foreign_keys=[("run_id", "runs", "id")],
+        )
+        columns = {c: int if c in ("file", "row") else str for c in RESULT_COLUMNS}
+        self.db["results"].create(
+            {"id": int, "run_id": int, **columns}, pk="id", foreign_keys=[("run_id", "runs", "id")]
+        )
+        self.db["results"].create_index(["run_id", "file", "row"], "results_line", unique=True)
+        self.db["results"].create_index(["run_id", "verdict"], "results_verdict")
+        self.db["results"].create_index(["entry_number"], "results_entry")
+        self.db["duties"].create(
+            {c: int if c in ("file", "row", "amount_minor") else str for c in ("run_id", *DUTY_COLUMNS)},
+            foreign_keys=[("run_id", "runs", "id")],
+        )
+        self.db["duties"].create_index(["run_id", "measure", "heading"], "duties_measure")
+
+    # --- writing a run --------------------------------------------------------------------------------
+
+    def begin_run(self, meta: dict, files: Sequence[InputFile], minor_units: dict[str, int]) -> int:
+        """Record a new, unfinished run and its input files; returns the run id."""
+        record = dict(
+            meta,
+            started=_now(),
+            status="running",
+            pid=os.getpid(),
+            minor_units=json.dumps(minor_units, sort_keys=True),
+            lines=0,
+            duty="{}",
+            **dict.fromkeys(VERDICTS, 0),
+        )
+        with self._writing():
+            run_id = self.db["runs"].insert(record).last_pk
+            self.db["run_files"].insert_all(
+                {"run_id": run_id, "position": n, "path": f.path, "sha256": f.sha256, "bytes": f.size, "lines": 0}
+                for n, f in enumerate(files)
+            )
+        return int(run_id)  # type: ignore[arg-type]
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction; a database that cannot be written (full disk, read-only, locked too
+        long) is a one-line `StoreError`, and nothing of the transaction is kept."""
+        try:
+            with self.db.conn:
+                yield self.db.conn
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: cannot write the run database: {exc}") from exc
+
+    def write_chunk(
+        self, run_id: int, file: int, lines_in_file: int, rows: Sequence[Row], duties: Sequence[Row], totals: Totals
+    ) -> None:
+        """Store a chunk's lines and duties, the file's progress and the run's totals: all or nothing."""
+        with self._writing() as conn:
+            conn.executemany(_insert("results", ("run_id", *RESULT_COLUMNS), run_id), rows)
+            conn.executemany(_insert("duties", ("run_id", *DUTY_COLUMNS), run_id), duties)
+            conn.execute(
+                "UPDATE run_files SET lines = ? WHERE run_id = ? AND position = ?", (lines_in_file, run_id, file)
+            )
+            conn.execute(
+                f"UPDATE runs SET lines = ?, {', '.join(f'{v} = ?' for v in VERDICTS)}, duty = ?, status = ?, "
+                "pid = ? WHERE id = ?",
+                (totals.lines, *totals.counts.values(), _duty_json(totals.duty), "running", os.getpid(), run_id),
+            )
+
+    def finish(self, run_id: int, status: str) -> None:
+        """`finished` (and the time) or `interrupted`/`failed` (left unfinished, resumable)."""
+        with self._writing():
+            self.db["runs"].update(run_id, {"status": status, "finished": _now() if status == "finished" else None})
+
+    # --- resuming -------------------------------------------------------------------------------------
+
+    def resumable(self, files: Sequence[InputFile], rules_hash: str, run_id: int | None = None) -> dict | None:
+        """The latest unfinished run over the same files (by SHA-256) and rule packs, if any."""
+        where = "finished IS NULL AND rules_hash = ?" + (" AND id = ?" if run_id is not None else "")
+        params = [rules_hash] + ([run_id] if run_id is not None else [])
+        for run in self.db["runs"].rows_where(where, params, order_by="id DESC"):
+            stored = [(f["path"], f["sha256"]) for f in self.files(run["id"])]
+            if stored == [(f.path, f.sha256) for f in files]:
+                return run
+        return None
+
+    def files(self, run_id: int) -> list[dict]:
+        return list(self.db["run_files"].rows_where("run_id = ?", [run_id], order_by="position"))
+
+    def totals(self, run_id: int) -> Totals:
+        run = self.run(run_id)
+        duty = {cur: Decimal(v) for cur, v in json.loads(run["duty"]).items()}
+        return Totals(counts={v: run[v] for v in VERDICTS}, duty=duty)
+
+    def quota_results(self, run_id: int) -> Iterator[Result]:
+        """The stored lines that carry quota claims, in input order (to rebuild the caps' ledger)."""
+        sql = "SELECT * FROM results WHERE run_id = ? AND quota != '[]' ORDER BY file, row"
+        for row in self.db.query(sql, [run_id]):
+            yield decode(row, None)
+
+    # --- reading runs ---------------------------------------------------------------------------------
+
+    def run(self, run_id: int) -> dict:
+        rows = list(self.db["runs"].rows_where("id = ?", [run_id]))
+        if not rows:
+            raise StoreError(f"{self.path}: no run {run_id}")
+        return rows[0]
+
+    def runs(self) -> list[dict]:
+        return list(self.db["runs"].rows_where(order_by="id"))
+
+    def records(self, run_id: int) -> Iterator[Result]:
+        """Every stored line of a run as its `Result`, in input order."""
+        paths = [f["path"] for f in self.files(run_id)]
+        for row in self.db.query("SELECT * FROM results WHERE run_id = ? ORDER BY file, row", [run_id]):
+            yield decode(row, paths[row["file"]])
+
+    def duty_by_measure(self, run_id: int) -> list[dict]:
+        """Lines and total duty per measure, heading and currency (exact: summed in minor units)."""
+        scale = json.loads(self.run(run_id)["minor_units"])
+        sql = (
+            "SELECT measure, heading, currency, count(*) AS lines, sum(amount_minor) AS minor, "
+            "count(amount_minor) AS exact FROM duties WHERE run_id = ? "
+            "GROUP BY measure, heading, currency ORDER BY measure, lines DESC, heading"
+        )
+        out = []
+        for r in self.db.query(sql, [run_id]):
+            if r["exact"] == r["lines"] and r["currency"] in scale:
+                amount = Decimal(r["minor"] or 0).scaleb(-scale[r["currency"]])
+            else:  # some amount was not a whole number of minor units: add the decimal strings
+                amount = self._sum_text(run_id, r["measure"], r["heading"], r["currency"])
+            out.append({k: r[k] for k in ("measure", "heading", "currency", "lines")} | {"amount": amount})
+        return out
+
+    def _sum_text(self, run_id: int, measure: str, heading: str, currency: str) -> Decimal:
+        sql = "SELECT amount FROM duties WHERE run_id = ? AND measure = ? AND heading = ? AND currency = ?"
+        return sum((Decimal(r["amount"]) for r in self.db.query(sql, [run_id, measure, heading, currency])), Decimal(0))
+
+    def top_reasons(self, run_id: int, limit: int = 10) -> list[dict]:
+        """The most frequent error and warning reasons (by rule), with one example message."""
+        sql = (
+            "SELECT json_extract(r.value, '$.severity') AS severity, json_extract(r.value, '$.rule') AS rule, "
+            "count(*) AS lines, min(json_extract(r.value, '$.message')) AS example "
+            "FROM results, json_each(results.reasons) AS r WHERE results.run_id = ? "
+            "AND json_extract(r.value, '$.severity') != 'info' GROUP BY 1, 2 ORDER BY lines DESC, rule LIMIT ?"
+        )
+        return list(self.db.query(sql, [run_id, limit]))
+
+
+def _insert(table: str, columns: Sequence[str], run_id: int) -> str:
+    """An INSERT with the run id inlined (an int), so that the rows need not carry it."""
+    values = ", ".join([str(int(run_id))] + ["?"] * (len(columns) - 1))
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({values})"
+
+
+def _duty_json(duty: dict[str, Decimal]) -> str:
+    return json.dumps({cur: str(amount) for cur, amount in sorted(duty.items())})
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def file_digest(path: str) -> str:
+    """SHA-256 of a file, read in blocks."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()

@@ -1,0 +1,359 @@
+"""Batch runs: chunk boundaries, 1 worker or many, caps across chunks and files, interrupt and resume."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from clearance.engine import Checker, load_rules
+from clearance.engine.run.batch import (
+    GC_THRESHOLD,
+    Batch,
+    BatchError,
+    Chunk,
+    Settings,
+    check_chunk,
+    needs_settle,
+    settle,
+)
+from clearance.engine.run.store import Store, StoreError
+
+LAW = dt.date(2026, 11, 25)
+PACKS = {
+    "us/pack.yaml": """
+        id: tus
+        title: test US pack
+        jurisdiction: US
+        currency: USD
+        minor_unit: 2
+    """,
+    "us/lists/steel.yaml": """
+        codes: ["7208", "7209"]
+    """,
+    "us/duties.yaml": """
+        instrument: Test Tariff Act
+        citations: ["Test Tariff Act sec. 1"]
+        published: 2025-01-01
+        measures:
+          - id: t.mfn
+            title: general rate
+            kind: duty
+            rate: mfn
+            dates: {from: 1989-01-01}
+          - id: t.reciprocal
+            title: reciprocal 10%
+            kind: duty
+            heading: 9903.01.25
+            rate: 10%
+            scope: {origins: [JP]}
+            dates: {from: 2025-04-05}
+            stacking: {group: reciprocal}
+          - id: t.steel
+            title: steel 25%
+            kind: duty
+            heading: 9903.81.87
+            rate: 25%
+            scope: {codes: {lists: [steel]}}
+            dates: {from: 2025-03-12}
+            stacking:
+              excludes:
+                - {target: "group:reciprocal", heading: 9903.01.33, reason: steel is not reciprocal}
+    """,
+    "jp/pack.yaml": """
+        id: tjp
+        title: test JP pack
+        jurisdiction: JP
+        currency: JPY
+        minor_unit: 0
+        documents: {TYPE: type designation, PHP: low-volume procedure}
+        attributes: {vehicle_type: the vehicle type}
+    """,
+    "jp/vehicles.yaml": """
+        instrument: Test Vehicle Act
+        citations: ["Test Vehicle Act art. 1"]
+        published: 2013-01-01
+        measures:
+          - id: t.vehicles.certification
+            title: Passenger vehicles need certification
+            kind: admissibility
+            scope: {codes: {prefixes: ["8703"]}}
+            dates: {from: 2013-01-01}
+            conditions:
+              - id: certification
+                message: no type designation and no PHP within its cap
+                documents: [TYPE, {document: PHP, cap: {units: 7, per_attribute: vehicle_type}}]
+                action: reject
+    """,
+}
+HEADER = "entry_number,destination,hts_code,origin,value,entry_date,quantity,mfn_rate,documents,attributes,note"
+
+
+def make_rules(root: Path) -> Path:
+    for name, text in PACKS.items():
+        path = root / "rules" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+    return root / "rules"
+
+
+def csv_line(rng: random.Random, n: int) -> str:
+    if rng.random() < 0.05:
+        return f"E{n},US,7208.10.15,JP,not-a-number,2025-10-01,,Free,,,"
+    if rng.random() < 0.5:
+        code = rng.choice(["7208101500", "8479899400", "5208114000"])
+        date = (dt.date(2025, 1, 1) + dt.timedelta(days=rng.randrange(700))).isoformat()
+        value = f"{rng.randint(1, 99999)}.{rng.randint(0, 99):02d}"
+        return f"E{n},US,{code},{rng.choice(['JP', 'DE'])},{value},{date},,2.5%,,,x"
+    docs = rng.choice(["PHP", "PHP", "TYPE", ""])
+    year = rng.choice(["2025", "2026"])
+    kind = rng.choice(["vehicle_type=A", "vehicle_type=B"] * 9 + [""])  # no type: review
+    return f"E{n},JP,870323019,US,3000000,{year}-03-01,{rng.randint(1, 3)},,{docs},{kind},"
+
+
+def write_entries(path: Path, lines: int, seed: int = 1) -> Path:
+    rng = random.Random(seed)
+    path.write_text("\n".join([HEADER, *(csv_line(rng, n) for n in range(lines))]) + "\n")
+    return path
+
+
+@pytest.fixture(scope="module")
+def rules(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_rules(tmp_path_factory.mktemp("packs"))
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    base = tmp_path_factory.mktemp("entries")
+    return [str(write_entries(base / "a.csv", 230, seed=1)), str(write_entries(base / "b.csv", 170, seed=2))]
+
+
+def records(results) -> list[dict]:  # type: ignore[no-untyped-def]
+    return [r.record() for r in results]
+
+
+def run(files: list[str], rules: Path, store: Store | None = None, **kw) -> list[dict]:  # type: ignore[no-untyped-def]
+    settings = Settings(rules=rules, law_as_of=LAW, **kw)
+    return records(Batch(files, settings, store).results())
+
+
+def test_same_results_as_the_core_checker(rules: Path, files: list[str]) -> None:
+    from clearance.engine.run.check import check_files
+
+    expected = records(check_files(files, Checker(load_rules(rules), LAW)))
+    assert run(files, rules, chunk_size=64) == expected
+    verdicts = {r["verdict"] for r in expected}
+    assert verdicts == {"accept", "review", "reject"}
+    assert any(reason["rule"].endswith(".cap") for r in expected for reason in r["reasons"])
+
+
+@pytest.mark.parametrize("size", [1, 3, 7, 229, 230, 231, 10_000])
+def test_chunk_boundaries_do_not_change_results(rules: Path, files: list[str], size: int) -> None:
+    assert run(files, rules, chunk_size=size) == run(files, rules, chunk_size=2000)
+
+
+def test_one_worker_or_many_give_the_same_results(rules: Path, files: list[str], tmp_path: Path) -> None:
+    one = run(files, rules, Store(tmp_path / "one.db"), workers=1, chunk_size=16)
+    many = run(files, rules, Store(tmp_path / "many.db"), workers=2, chunk_size=16)
+    assert many == one
+    assert len(one) == 400 and [r["row"] for r in one] == list(range(1, 231)) + list(range(1, 171))
+    stored = [records(Store(tmp_path / name).records(1)) for name in ("one.db", "many.db")]
+    assert stored[0] == stored[1] == one
+
+
+def test_caps_count_across_chunks_and_files(rules: Path, files: list[str]) -> None:
+    results = run(files, rules, workers=2, chunk_size=5)
+    used: dict[tuple[str, int], int] = {}
+    for r in results:
+        for q in r["quota"]:
+            key = (q["key"], q["year"])
+            assert q["used_before"] == str(used.get(key, 0))
+            if q["within"]:
+                used[key] = used.get(key, 0) + int(q["units"])
+    assert used and all(v <= 7 for v in used.values())
+    assert sum(1 for r in results for q in r["quota"] if not q["within"]) > 10
+
+
+def test_settle_leaves_lines_without_quota_claims_alone(rules: Path, files: list[str]) -> None:
+    checker = Checker(load_rules(rules), LAW)
+    from clearance.engine.entries.readers import read_records
+
+    results = checker.check_chunk(list(read_records(files[0])), 1)
+    plain = [r for r in results if not needs_settle(r)]
+    assert plain and all(a is b for a, b in zip(checker.settle(plain), plain, strict=True))
+
+
+def test_settle_rewrites_the_rows_it_changes(rules: Path, files: list[str]) -> None:
+    checker = Checker(load_rules(rules), LAW)
+    from clearance.engine.entries.readers import read_records
+
+    out = check_chunk(checker, Chunk(0, 1, list(read_records(files[0]))), keep="results")
+    before = list(out.rows)
+    settle(checker, out)
+    changed = [n for n in range(len(before)) if before[n] != out.rows[n]]
+    assert changed and set(changed) <= set(out.pending)
+    assert all(out.rows[n][8] == out.results[n].verdict for n in changed)  # type: ignore[index]
+
+
+class Stop(Exception):
+    pass
+
+
+def interrupt_after(monkeypatch: pytest.MonkeyPatch, chunks: int, error: type[BaseException]) -> None:
+    real = Store.write_chunk
+    calls = {"n": 0}
+
+    def write_chunk(self, *args, **kw):  # type: ignore[no-untyped-def]
+        if calls["n"] == chunks:
+            raise error()
+        calls["n"] += 1
+        return real(self, *args, **kw)
+
+    monkeypatch.setattr(Store, "write_chunk", write_chunk)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_interrupted_run_resumes_to_exactly_one_result_per_line(
+    rules: Path, files: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    expected = run(files, rules, chunk_size=16)
+    db = tmp_path / "runs.db"
+    interrupt_after(monkeypatch, 17, KeyboardInterrupt)  # a.csv is 15 chunks: stops inside b.csv
+    with pytest.raises(KeyboardInterrupt):
+        run(files, rules, Store(db), chunk_size=16, workers=workers)
+    monkeypatch.undo()
+    store = Store(db)
+    (interrupted,) = store.runs()
+    assert interrupted["finished"] is None and interrupted["status"] == "interrupted"
+    stored = 230 + 2 * 16
+    assert interrupted["lines"] == stored == sum(f["lines"] for f in store.files(1))
+    assert [f["lines"] for f in store.files(1)] == [230, 32]
+    assert store.db.execute("SELECT count(*) FROM results").fetchone()[0] == stored
+
+    batch = Batch(files, Settings(rules=rules, chunk_size=16, workers=workers), Store(db), resume=True)
+    assert batch.run_id == 1 and batch.law_as_of == LAW  # the law of the interrupted run, not today's
+    assert len(records(batch.results())) == 400 - stored
+    store = Store(db)
+    (finished,) = store.runs()
+    assert finished["finished"] is not None and finished["lines"] == 400
+    assert records(store.records(1)) == expected
+    counts = store.db.execute("SELECT count(*), count(DISTINCT file || '-' || row) FROM results").fetchone()
+    assert counts == (400, 400)
+
+
+def test_a_failed_chunk_write_leaves_nothing_half_written(rules: Path, files: list[str], tmp_path: Path) -> None:
+    store = Store(tmp_path / "runs.db")
+    batch = Batch(files[:1], Settings(rules=rules, law_as_of=LAW, chunk_size=50), store)
+    gen = batch.results()
+    next(gen)  # the first chunk is stored
+    out = check_chunk(batch.checker, Chunk(0, 1, [{"hts_code": "1"}]))
+    with pytest.raises(StoreError, match="UNIQUE constraint failed"):  # row 1 again: the unique key refuses it
+        store.write_chunk(1, 0, 1, out.rows, [], batch.totals)
+    assert store.db.execute("SELECT count(*) FROM results").fetchone()[0] == 50
+    assert store.run(1)["lines"] == 50 and store.files(1)[0]["lines"] == 50
+    gen.close()
+    assert store.run(1)["status"] == "interrupted"
+
+
+def test_resume_refuses_what_it_cannot_continue(rules: Path, files: list[str], tmp_path: Path) -> None:
+    db = tmp_path / "runs.db"
+    with pytest.raises(BatchError, match="no unfinished run"):
+        Batch(files, Settings(rules=rules), Store(db), resume=True)
+    gen = Batch(files, Settings(rules=rules, law_as_of=LAW, chunk_size=50), Store(db)).results()
+    next(gen)
+    gen.close()
+    with pytest.raises(BatchError, match="checked with --law-as-of 2026-11-25, not 2026-01-01"):
+        Batch(files, Settings(rules=rules, law_as_of=dt.date(2026, 1, 1)), Store(db), resume=True)
+    with pytest.raises(BatchError, match="no unfinished run"):  # other files
+        Batch(files[:1], Settings(rules=rules), Store(db), resume=True)
+    with pytest.raises(BatchError, match="standard input"):
+        Batch(["-"], Settings(rules=rules), Store(db), resume=True)
+    with pytest.raises(BatchError, match="needs a run database"):
+        Batch(files, Settings(rules=rules), None, resume=True)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_chunks_are_read_as_they_are_needed(rules: Path, files: list[str], workers: int) -> None:
+    batch = Batch(files, Settings(rules=rules, law_as_of=LAW, chunk_size=10, workers=workers))
+    pulled = []
+    chunks = batch._chunks
+
+    def counted():  # type: ignore[no-untyped-def]
+        for chunk in chunks():
+            pulled.append(chunk.first_row)
+            yield chunk
+
+    batch._chunks = counted  # type: ignore[method-assign]
+    results = batch.results()
+    next(results)
+    assert len(pulled) <= 2 * workers + 2  # a bounded window, not the whole file (40 chunks)
+    assert len(list(results)) == 399
+
+
+def test_bundled_packs_give_the_same_answers_with_one_worker_or_two(tmp_path: Path) -> None:
+    """The generated benchmark lines (US and JP, every list, the Japan pack's per-type vehicle cap)."""
+    from benchmarks.generate import write
+
+    path = tmp_path / "entries.csv"
+    write(path, 3000, seed=11)
+    one = records(Batch([str(path)], Settings(law_as_of=LAW, workers=1, chunk_size=250)).results())
+    two = records(Batch([str(path)], Settings(law_as_of=LAW, workers=2, chunk_size=97)).results())
+    assert one == two and len(one) == 3000
+    over = [r for r in one if any(x["rule"].endswith(".cap") for x in r["reasons"])]
+    within = [r for r in one if any(q["within"] for q in r["quota"])]
+    assert over and within and {r["destination"] for r in one} == {"US", "JP"}
+
+
+def test_settle_counts_claims_that_were_settled_before(rules: Path) -> None:
+    """`Checker._settle_one` keeps a claim whose `within` is set ("already settled (e.g. a resumed run)") but
+    does not add its units to the ledger, so a resumed run that replays its stored lines lets later lines
+    past the cap. (The batch runner replays claims with `within` reset, which counts them.)"""
+    checker = Checker(load_rules(rules), LAW)
+    car = {"destination": "JP", "hts_code": "870323019", "origin": "US", "value": "1", "entry_date": "2026-03-01"}
+    car |= {"documents": "PHP", "attributes": "vehicle_type=A"}
+    first = checker.check_chunk([dict(car, quantity="7")], 1)
+    settled = Checker(load_rules(rules), LAW).settle(first)  # settled by the run before the interruption
+    assert settled[0].quota[0].within is True
+    checker.settle(settled)  # the resumed run replays it
+    (later,) = checker.settle(checker.check_chunk([dict(car, quantity="1")], 2))
+    assert later.quota[0].within is False  # 7 + 1 > 7
+
+
+def test_a_run_collects_less_often_and_restores_the_collector(rules: Path, files: list[str]) -> None:
+    """Checking raises the cyclic collector's threshold (a third of the checking time at Python's default)
+    only while a chunk is checked or stored: the caller's setting is back after the run, and after a
+    run stopped half-way."""
+    import gc
+
+    before = gc.get_threshold()
+    seen: list[int] = []
+    batch = Batch(files, Settings(rules=rules, law_as_of=LAW, chunk_size=100), keep_results=True)
+    real = batch.checker.check_chunk
+
+    def spy(records, first_row):  # type: ignore[no-untyped-def]
+        seen.append(gc.get_threshold()[0])
+        return real(records, first_row)
+
+    batch.checker.check_chunk = spy  # type: ignore[method-assign]
+    results = batch.results()
+    next(results)
+    assert gc.get_threshold() == before and seen == [GC_THRESHOLD]
+    results.close()
+    assert gc.get_threshold() == before
+    assert len(list(Batch(files, Settings(rules=rules, law_as_of=LAW), keep_results=True).results())) > 100
+    assert gc.get_threshold() == before
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_json_records_are_the_results_as_jsonl_writes_them(rules: Path, files: list[str], workers: int) -> None:
+    """`Batch.json_records` (rendered in the workers, re-rendered in the main process for lines the caps
+    change) gives the text `--format jsonl` gives for `Batch.results`, line for line."""
+    settings = Settings(rules=rules, law_as_of=LAW, workers=workers, chunk_size=16)
+    texts = list(Batch(files, settings).json_records())
+    results = list(Batch(files, settings).results())
+    assert texts == [r.record_json() for r in results] and len(texts) == 400
+    settled = [r for r in results if any(q.within is False for q in r.quota)]
+    assert settled and all(r.verdict == "reject" for r in settled)  # lines past a cap are among them

@@ -11,6 +11,7 @@ from pydantic.json_schema import models_json_schema
 
 from ..packs.load import TEST_SUFFIX, Pack
 from ..packs.model import Measure, MeasureFile, PackHeader
+from ..packs.queries import in_force, members, target_names
 from ..packs.source import SourceError, display, read_doc
 from .golden import CaseFile
 
@@ -70,7 +71,7 @@ def list_measures(packs: dict[str, Pack], on: dt.date | None = None) -> list[dic
     rows = []
     for juris, pack in packs.items():
         for m in pack.measures:
-            if on is not None and not _in_force(m, on):
+            if on is not None and not in_force(m.dates, on, law_as_of=on):
                 continue
             rows.append(
                 {
@@ -86,11 +87,6 @@ def list_measures(packs: dict[str, Pack], on: dt.date | None = None) -> list[dic
                 }
             )
     return rows
-
-
-def _in_force(m: Measure, on: dt.date) -> bool:
-    published = m.dates.published is None or m.dates.published <= on
-    return published and m.dates.from_ <= on and (m.dates.until is None or on < m.dates.until)
 
 
 def find_measure(packs: dict[str, Pack], measure_id: str) -> tuple[Pack, Measure]:
@@ -118,21 +114,11 @@ def where(pack: Pack, measure_id: str) -> tuple[Path, int] | None:
     return None
 
 
-def _members(pack: Pack, target: str) -> list[str]:
-    if target.startswith("group:"):
-        return [m.id for m in pack.measures if m.stacking.group == target[6:]]
-    return [target]
-
-
-def _names(m: Measure) -> set[str]:
-    return {m.id} | ({f"group:{m.stacking.group}"} if m.stacking.group else set())
-
-
 def _excludes(pack: Pack, m: Measure) -> list[dict]:
     return [
         {
             "target": ex.target,
-            "members": _members(pack, ex.target),
+            "members": [t.id for t in members(ex.target, pack.measures)],
             "when": ex.when,
             "portion": ex.portion,
             "heading": ex.heading,
@@ -143,7 +129,7 @@ def _excludes(pack: Pack, m: Measure) -> list[dict]:
 
 
 def _excluded_by(pack: Pack, m: Measure) -> list[dict]:
-    names = _names(m)
+    names = target_names(m)
     out = []
     for other in pack.measures:
         for ex in other.stacking.excludes:
@@ -155,7 +141,7 @@ def _excluded_by(pack: Pack, m: Measure) -> list[dict]:
 
 
 def _precedence(pack: Pack, m: Measure) -> list[dict]:
-    names = _names(m)
+    names = target_names(m)
     out = []
     for p in pack.header.precedence:
         rank = next((i for i, r in enumerate(p.order) if names & set(r)), None)
@@ -308,8 +294,8 @@ def _scope_lines(scope: dict) -> list[str]:
     out = [
         f"origins {origins}" + (f" except {', '.join(scope['exclude_origins'])}" if "exclude_origins" in scope else "")
     ]
-    for name, members in scope.get("areas", {}).items():
-        out.append(f"  area:{name} = {', '.join(members)}")
+    for name, countries in scope.get("areas", {}).items():
+        out.append(f"  area:{name} = {', '.join(countries)}")
     codes = scope.get("codes")
     if codes is None:
         out.append("codes all")

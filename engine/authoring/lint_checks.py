@@ -7,8 +7,9 @@ import datetime as dt
 
 from ..match.compile import compile_pack
 from ..match.matcher import FIXED_FACT_FIELDS, MAX_FACT_FIELDS, MAX_OPERATORS, MAX_PATHS, operators, paths
-from ..packs.load import Pack, _known_origin
+from ..packs.load import Pack
 from ..packs.model import Measure
+from ..packs.queries import known_origin
 from .lint_read import Located, PackSource
 
 
@@ -86,7 +87,7 @@ def _origins(src: PackSource, loc: Located) -> None:
     scope = loc.measure.scope
     for key, origins in (("origins", scope.origins), ("exclude_origins", scope.exclude_origins)):
         for j, origin in enumerate(origins):
-            if not _known_origin(src.header, origin):
+            if not known_origin(src.header, origin):
                 src.add(
                     "CL012",
                     loc.doc.path,

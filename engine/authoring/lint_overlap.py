@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from ..packs.load import CodeList
 from ..packs.model import Measure, PackHeader, Scope
+from ..packs.queries import code_sets, target_names, targets, under
 from .lint_checks import usable_measures
 from .lint_read import PackSource
 
@@ -89,36 +90,19 @@ def _covers_origins(c: Scope, a: Scope, b: Scope, areas: dict[str, list[str]]) -
     return not both & ec if ic is None else both <= ic - ec
 
 
-def _under(code: str, prefixes: set[str] | frozenset[str]) -> bool:
-    return any(code[:n] in prefixes for n in range(2, len(code) + 1))
-
-
-def _codes(scope: Scope, lists: dict[str, CodeList]) -> tuple[set[str] | None, set[str]]:
-    codes = scope.codes
-    if codes is None:
-        return None, set()
-    include = set(codes.prefixes)
-    exclude = set(codes.exclude_prefixes)
-    for name in codes.lists:
-        include |= lists[name].prefixes
-    for name in codes.exclude_lists:
-        exclude |= lists[name].prefixes
-    return include, exclude
-
-
 def codes_overlap(a: Scope, b: Scope, lists: dict[str, CodeList]) -> str | None:
     """A tariff-code prefix both measures cover ('all' when both cover every code), or None. The subtree of a code is
     shared when one measure's prefix lies under the other's, and no exclusion of either covers it."""
-    ia, ea = _codes(a, lists)
-    ib, eb = _codes(b, lists)
+    ia, ea = code_sets(a.codes, lists)
+    ib, eb = code_sets(b.codes, lists)
     excluded = ea | eb
     if ia is None and ib is None:
         return "all"
     if ia is None or ib is None:
         candidates = ib if ia is None else ia
     else:
-        candidates = {c for c in ib if _under(c, ia)} | {c for c in ia if _under(c, ib)}
-    return next((c for c in sorted(candidates or ()) if not _under(c, excluded)), None)
+        candidates = {c for c in ib if under(c, ia)} | {c for c in ia if under(c, ib)}
+    return next((c for c in sorted(candidates or ()) if not under(c, excluded)), None)
 
 
 def _share_range(scope: Scope, field: str) -> tuple[Decimal, Decimal]:
@@ -167,11 +151,11 @@ def facets_apart(a: Measure, b: Measure) -> bool:
 
 
 def excludes(a: Measure, b: Measure) -> bool:
-    return any(excludes_one(ex.target, b) for ex in a.stacking.excludes)
+    return any(targets(ex.target, b) for ex in a.stacking.excludes)
 
 
 def _rank(order: list[list[str]], m: Measure) -> int | None:
-    names = {m.id} | ({f"group:{m.stacking.group}"} if m.stacking.group else set())
+    names = target_names(m)
     return next((i for i, rank in enumerate(order) if names & set(rank)), None)
 
 
@@ -205,15 +189,11 @@ def closing_windows(measures: list[Measure], a: Measure, b: Measure, areas: dict
             continue
         for ex in c.stacking.excludes:
             if ex.when == "applies" and ex.portion == "all":
-                one = excludes_one(ex.target, a) or excludes_one(ex.target, b)
+                one = targets(ex.target, a) or targets(ex.target, b)
                 if one:
                     out.append(_window(c))
                     break
     return out
-
-
-def excludes_one(target: str, m: Measure) -> bool:
-    return target == m.id or (m.stacking.group is not None and target == f"group:{m.stacking.group}")
 
 
 def conflict(src: PackSource, a: Measure, b: Measure, measures: list[Measure]) -> str | None:

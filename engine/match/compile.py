@@ -17,6 +17,7 @@ from decimal import ROUND_FLOOR, Decimal
 from ..entries.line import Line
 from ..packs.load import Pack
 from ..packs.model import SHARE_FIELDS, Alternative, Condition, Measure, Scope
+from ..packs.queries import code_prefixes, known
 
 Cond = dict
 MAX_CODE = 10  # digits of the longest tariff code
@@ -115,8 +116,8 @@ class CompiledPack:
             f["ld"] = self.canonical("ld", day(line.loaded_date))
         if line.transport_mode:
             f["mode"] = self.keep("mode", line.transport_mode)
-        for n in range(2, len(code) + 1):
-            for key in self.list_index.get(code[:n], ()):
+        for prefix in code_prefixes(code):
+            for key in self.list_index.get(prefix, ()):
                 f[key] = 1
         for key in self.areas_of(line.origin):
             f[key] = 1
@@ -342,9 +343,9 @@ def compile_pack(pack: Pack, law_as_of: dt.date) -> CompiledPack:
     comp = _Compiler(pack)
     for name in pack.header.documents:  # fixed field order: documents first, as declared
         comp.documents.key(name.upper())
-    known = tuple(m for m in pack.measures if m.dates.published is None or m.dates.published <= law_as_of)
+    known_measures = tuple(m for m in pack.measures if known(m.dates, law_as_of))
     rules: dict[str, tuple[RuleRef, Cond]] = {}
-    for m in known:
+    for m in known_measures:
         rules[f"r{len(rules)}"] = (RuleRef("measure", m.id), comp.measure(m))
         for cond in m.conditions:
             rules[f"r{len(rules)}"] = (RuleRef("condition", m.id, cond.id), comp.unmet(m, cond))
@@ -352,7 +353,7 @@ def compile_pack(pack: Pack, law_as_of: dt.date) -> CompiledPack:
             if capped is not None:
                 rules[f"r{len(rules)}"] = (RuleRef("cap", m.id, cond.id), comp.capped_use(m, cond, capped))
     for p in pack.header.precedence:
-        if p.dates.published is None or p.dates.published <= law_as_of:
+        if known(p.dates, law_as_of):
             cond = _all([*comp.window(p.dates.from_, p.dates.until), {"t": "line"}])
             rules[f"r{len(rules)}"] = (RuleRef("precedence", p.id), cond)
-    return comp.compiled(law_as_of, rules, known)
+    return comp.compiled(law_as_of, rules, known_measures)

@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from .model import Measure, MeasureFile, PackHeader
+from .queries import known_origin
 
 BUNDLED_RULES = Path(__file__).resolve().parents[2] / "rules"
 TEST_SUFFIX = ".test.yaml"
@@ -215,12 +216,6 @@ def load_pack(folder: Path | str) -> Pack:
     return pack
 
 
-def _known_origin(header: PackHeader, code: str) -> bool:
-    if code == "*" or re.fullmatch(r"[A-Z]{2}", code):
-        return True
-    return code.startswith("area:") and code[5:] in header.areas
-
-
 def check_references(pack: Pack) -> None:
     """Cross-references inside a pack: ids unique, lists, areas, targets and documents known."""
     seen: set[str] = set()
@@ -235,7 +230,7 @@ def check_references(pack: Pack) -> None:
             if name not in pack.lists:
                 raise PackError(f"{where}: unknown list {name!r}")
         for origin in m.scope.origins + m.scope.exclude_origins:
-            if not _known_origin(pack.header, origin):
+            if not known_origin(pack.header, origin):
                 raise PackError(f"{where}: unknown origin or area {origin!r}")
         for cond in m.conditions:
             for alt in cond.alternatives():

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Collection
 
 from ..duty.codes import format_code
 from ..duty.expression import DutyExpression, parse_duty_expression
 from ..entries.line import Line
 from ..packs.load import Pack
-from ..packs.model import CodeScope, Measure
+from ..packs.model import Measure
+from ..packs.queries import code_covers, in_force, members
 from ..report.result import Reason
 from .edition import Edition, HtsLine, HtsReference
 from .importer import HtsError
@@ -123,25 +123,14 @@ def _reason(severity: str, rule: str, message: str, citation: str) -> Reason:
     return Reason(severity=severity, rule=rule, message=message, citation=citation)  # type: ignore[arg-type]
 
 
-def in_force(measure: Measure, date: dt.date) -> bool:
-    d = measure.dates
-    return d.from_ <= date and (d.until is None or date < d.until)
-
-
 def headings_of(measure: Measure, pack: Pack, date: dt.date) -> list[str]:
     """The headings a measure in force on `date` makes the filer declare: its own, its nil heading, and the
     exemption heading of each exclusion whose target (a measure or a group) has a measure in force then."""
     found = [measure.heading, measure.nil_heading]
     for ex in measure.stacking.excludes:
-        if ex.heading and any(in_force(t, date) for t in _targets(ex.target, pack)):
+        if ex.heading and any(in_force(t.dates, date) for t in members(ex.target, pack.measures)):
             found.append(ex.heading)
     return list(dict.fromkeys(h for h in found if h))
-
-
-def _targets(target: str, pack: Pack) -> list[Measure]:
-    if target.startswith("group:"):
-        return [m for m in pack.measures if m.stacking.group == target[len("group:") :]]
-    return [m for m in pack.measures if m.id == target]
 
 
 def unknown_chapter99_headings(pack: Pack, ref: HtsReference, date: dt.date) -> list[tuple[str, str]]:
@@ -152,28 +141,12 @@ def unknown_chapter99_headings(pack: Pack, ref: HtsReference, date: dt.date) -> 
         raise HtsError(f"no HTS edition in force on {date}")
     out = []
     for m in pack.measures:
-        if in_force(m, date):
+        if in_force(m.dates, date):
             out += [(m.id, h) for h in headings_of(m, pack, date) if not ref.exists(re.sub(r"\D", "", h), date)]
     return out
-
-
-def covers(scope: CodeScope | None, code: str, pack: Pack) -> bool:
-    """Whether a measure's code scope takes in `code` (digits): a prefix or a listed prefix of the code,
-    and no excluded one."""
-    if scope is None:
-        return True
-
-    def hit(prefixes: Collection[str]) -> bool:
-        return any(code[:n] in prefixes for n in range(2, len(code) + 1))
-
-    def listed(names: list[str]) -> bool:
-        return any(hit(pack.lists[name].prefixes) for name in names if name in pack.lists)
-
-    included = hit(set(scope.prefixes)) or listed(scope.lists)
-    return included and not (hit(set(scope.exclude_prefixes)) or listed(scope.exclude_lists))
 
 
 def covering_measures(pack: Pack, code: str, date: dt.date) -> list[Measure]:
     """The pack's measures in force on `date` whose code scope covers `code` (any origin, mode or document)."""
     digits = re.sub(r"\D", "", code)
-    return [m for m in pack.measures if in_force(m, date) and covers(m.scope.codes, digits, pack)]
+    return [m for m in pack.measures if in_force(m.dates, date) and code_covers(m.scope.codes, digits, pack.lists)]

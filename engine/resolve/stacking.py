@@ -16,6 +16,7 @@ from ..duty.expression import UNITS, ZERO, round_money
 from ..entries.line import Line
 from ..match.compile import CompiledPack, RuleRef
 from ..packs.model import Condition, Measure
+from ..packs.queries import members
 from ..report.result import SEVERITY_OF_ACTION, DutyLine, Excluded, QuotaClaim, Reason, Result, verdict_of
 from .amount import Settled, cite, compute, measure_reason, own_basis
 from .declared import compare_declared
@@ -62,27 +63,21 @@ def _cite(citations: list[str]) -> str:
     return intern(cite(citations))
 
 
-def _members(target: str, applied: dict[str, Measure]) -> list[str]:
-    if target.startswith("group:"):
-        return [mid for mid, m in applied.items() if m.stacking.group == target[6:]]
-    return [target] if target in applied else []
-
-
 def build_edges(compiled: CompiledPack, applied: dict[str, Measure], refs: frozenset[RuleRef]) -> list[Edge]:
     edges: list[Edge] = []
     shared = compiled.records
     for mid, m in applied.items():
         for ex in m.stacking.excludes:
             reason = ex.reason or f"excluded by {m.title}"
-            for t in _members(ex.target, applied):
-                if t != mid:
-                    edges.append(_edge(shared, m, t, ex.when, ex.portion, ex.heading, reason, _cite(m.citations)))
+            for t in members(ex.target, applied.values()):
+                if t.id != mid:
+                    edges.append(_edge(shared, m, t.id, ex.when, ex.portion, ex.heading, reason, _cite(m.citations)))
     active = [p for p in compiled.pack.header.precedence if RuleRef("precedence", p.id) in refs]
     replaced = {old for p in active for old in p.replaces}
     for p in active:
         if p.id in replaced:
             continue
-        ranks = [[m for t in rank for m in _members(t, applied)] for rank in p.order]
+        ranks = [[m.id for t in rank for m in members(t, applied.values())] for rank in p.order]
         for i, higher in enumerate(ranks):
             for lower in ranks[i + 1 :]:
                 for a in higher:

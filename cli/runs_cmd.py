@@ -36,7 +36,7 @@ def run_batch(batch: Batch, fmt: str, output: TextIO) -> Summary:
         write(fmt, batch.results(), output)
     summary = Summary()
     summary.counts = dict(batch.totals.counts)
-    summary.duty = dict(batch.totals.duty)
+    summary.duty, summary.taxes, summary.fees = (dict(getattr(batch.totals, k)) for k in ("duty", "taxes", "fees"))
     return summary
 
 
@@ -133,7 +133,12 @@ def show(run_id: int, db: Path | None) -> None:
         click.echo(f"  file {printable(f['path'])}: {f['lines']:,} lines stored; sha256 {f['sha256'] or '-'}")
     counts = ", ".join(f"{run[v]:,} {v}" for v in ("accept", "review", "reject"))
     duty = ", ".join(f"{v} {k}" for k, v in json.loads(run["duty"]).items()) or "0"
-    click.echo(f"{run['lines']:,} lines: {counts}; total duty {duty}")
+    others = "".join(
+        f"; total {kind} " + ", ".join(f"{v} {k}" for k, v in sums.items())
+        for kind in ("taxes", "fees")
+        if (sums := json.loads(run[kind]))
+    )
+    click.echo(f"{run['lines']:,} lines: {counts}; total duty {duty}{others}")
     rows = store.duty_by_measure(run_id)
     click.echo(f"\nduty by measure and heading ({len(rows)}):")
     for r in _top_by_measure(rows):

@@ -76,9 +76,11 @@ def render_text(e: Explanation, verbose: bool = False) -> str:
             how = "on its basis" if x.portion == "basis" else "wholly"
             lines.append(f"  {x.source} excludes {x.target} {how} (when {x.when}): {s.effect}")
             lines.append(f"      {x.reason} [{x.citation}]")
-    if e.duties:
-        lines += ["", "Duties"]
-        for t in e.duties:
+    for charge, title in (("duty", "Duties"), ("tax", "Taxes"), ("fee", "Fees")):
+        traces = [t for t in e.duties if t.charge == charge]
+        if traces:
+            lines += ["", title]
+        for t in traces:
             d = t.duty
             lines.append(f"  {d.heading}  {d.measure}  {d.rate}: {d.amount} {r.currency}")
             lines += [f"      {step}" for step in t.steps]
@@ -86,7 +88,8 @@ def render_text(e: Explanation, verbose: bool = False) -> str:
                 lines.append(f"      [{cite(t.citations)}]")
             if not t.reproduced:
                 lines.append("      (this arithmetic does not reproduce the engine's amount: please report it)")
-    lines += ["", f"Total duty {r.total_duty} {r.currency}; verdict {r.verdict}", "", "Reasons"]
+    others = "".join(f"; total {k} {v} {r.currency}" for k, v, xs in r.other_charges() if xs)
+    lines += ["", f"Total duty {r.total_duty} {r.currency}{others}; verdict {r.verdict}", "", "Reasons"]
     for x in r.reasons:
         lines.append(f"  [{x.severity}] {x.rule}: {x.message}" + (f" [{x.citation}]" if x.citation else ""))
     return "\n".join(lines)
@@ -127,7 +130,13 @@ def to_json(e: Explanation) -> dict:
             for s in e.stacking
         ],
         "duties": [
-            {**t.duty.model_dump(mode="json"), "steps": t.steps, "reproduced": t.reproduced, "citations": t.citations}
+            {
+                **t.duty.model_dump(mode="json"),
+                "charge": t.charge,
+                "steps": t.steps,
+                "reproduced": t.reproduced,
+                "citations": t.citations,
+            }
             for t in e.duties
         ],
         "result": e.result.record(),

@@ -13,6 +13,7 @@ headings, duties). Used by pytest and by `clearance rules test`.
           duties: {9903.02.73: "750.00"}      # these headings with these amounts
           reasons: [declared.duty]            # these rule ids among the reasons
           excluded: [us.ieepa.reciprocal.jp.additive]
+          total_taxes: "60800"                # also total_fees; taxes / fees: {measure id: amount}
 """
 
 from __future__ import annotations
@@ -40,6 +41,26 @@ class Expect(BaseModel):
     reasons: list[str] = []
     no_reasons: list[str] = []
     excluded: list[str] = []
+    total_taxes: Decimal | None = None
+    total_fees: Decimal | None = None
+    taxes: dict[str, Decimal] = {}
+    fees: dict[str, Decimal] = {}
+
+
+def charge_checks(expect: Expect, r: Result) -> list[tuple[str, str, bool]]:
+    """(expected, got, equal) for the taxes and fees a case names: totals, and amounts by measure id."""
+    out = []
+    for name in ("total_taxes", "total_fees"):
+        want, got = getattr(expect, name), getattr(r, name)
+        if want is not None:
+            out.append((f"{name}: {want}", f"{name}: {got}", got == want))
+    for kind in ("taxes", "fees"):
+        amounts = {d.measure: d.amount for d in getattr(r, kind)}
+        for measure, want in sorted(getattr(expect, kind).items()):
+            got = amounts.get(measure)
+            shown = "none" if got is None else got
+            out.append((f"{kind} {measure}: {want}", f"{kind} {measure}: {shown}", got == want))
+    return out
 
 
 class Case(BaseModel):
@@ -120,6 +141,7 @@ def compare(expect: Expect, r: Result) -> list[str]:
     for heading, amount in expect.duties.items():
         if amounts.get(heading) != amount:
             out.append(f"duty {heading}: expected {amount}, got {amounts.get(heading, 'no such duty line')}")
+    out += [f"{want} expected, got {got.split(': ', 1)[1]}" for want, got, ok in charge_checks(expect, r) if not ok]
     rules = {x.rule for x in r.reasons}
     out += [f"reasons: expected a reason from {rule}" for rule in expect.reasons if rule not in rules]
     out += [f"reasons: expected no reason from {rule}" for rule in expect.no_reasons if rule in rules]

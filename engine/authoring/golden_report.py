@@ -11,7 +11,7 @@ from pathlib import Path
 from ..packs.load import BUNDLED_RULES, TEST_SUFFIX, PackError, load_rules
 from ..packs.source import display
 from ..report.result import Result
-from .golden import Expect, Outcome, case_files, run_file
+from .golden import Expect, Outcome, case_files, charge_checks, run_file
 
 
 def pack_of(path: Path) -> Path:
@@ -70,6 +70,8 @@ def views(expect: Expect, r: Result) -> tuple[list[str], list[str]]:
     amounts = {d.heading: d.amount for d in r.duties}
     for heading, amount in sorted(expect.duties.items()):
         pair(f"duty {heading}: {amount}", f"duty {heading}: {_same(amount, amounts.get(heading))}")
+    for want, have, ok in charge_checks(expect, r):
+        pair(want, want if ok else have)
     rules = {x.rule for x in r.reasons}
     for rule in expect.reasons:
         pair(f"reason {rule}: present", f"reason {rule}: {'present' if rule in rules else 'absent'}")

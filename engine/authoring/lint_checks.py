@@ -60,6 +60,9 @@ def check_references(src: PackSource) -> None:
                     loc.line("stacking", "excludes", i, "target"),
                     f"measure {m.id}: unknown stacking target {ex.target!r}",
                 )
+        for i, target in enumerate(m.basis.of):
+            if target not in first:
+                src.add("CL005", loc.doc.path, loc.line("basis", "of", i), f"measure {m.id}: unknown basis {target!r}")
         if m.status == "unconfirmed":
             note = f" ({m.note})" if m.note else ""
             src.add("CL009", loc.doc.path, loc.line("status"), f"measure {m.id} is unconfirmed{note}")

@@ -121,8 +121,8 @@ _code(
     "CL005",
     "unknown-target",
     "error",
-    "A stacking `target`, a measure in a precedence order, or a measure a golden case expects to be "
-    "excluded names no measure (or `group:` no group) of the pack.",
+    "A stacking `target`, a measure in a precedence order, a measure a `basis: {of: [...]}` adds up, or a "
+    "measure a golden case expects to be excluded names no measure (or `group:` no group) of the pack.",
     """
 ## Why is this bad?
 The exclusion or precedence never takes effect, so two measures stack that should not.

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Literal
+
+from .rounding import minor_unit_rounding
 
 HUNDRED = Decimal(100)
 ZERO = Decimal(0)
@@ -143,6 +145,7 @@ CURRENCY_SIGNS: dict[str, tuple[str, Decimal]] = {
 _NUMBER = r"\d+(?:\.\d+)?|\.\d+"
 _PERCENT = re.compile(rf"^({_NUMBER})\s*%?$")
 _FRACTION_PERCENT = re.compile(r"^(\d+) (\d+)/(\d+)\s*%$")  # 33 1/3%
+_RATIO = re.compile(r"^(\d+)\s*/\s*(\d+)$")  # 22/78 of the basis (Japan's local consumption tax)
 _PORTION = re.compile(rf"^({_NUMBER})\s*(?:%|percent)\s+((?:on|of|upon) .+)$", re.IGNORECASE)  # 45% on the case
 _PREFIX_MONEY = re.compile(rf"^([$¥€])\s*({_NUMBER})\s*(?:/\s*(.+)|\s(each))$")
 _SUFFIX_MONEY = re.compile(rf"^({_NUMBER})\s*(¢|c|cents|usd|jpy|yen|eur)\s*(?:/\s*(.+)|\s(each))$", re.IGNORECASE)
@@ -183,13 +186,15 @@ class Portion:
 @dataclass(frozen=True)
 class DutyExpression:
     """A parsed rate. `kind` is `plain` (ad valorem and/or specific parts), `mfn` (the line's own
-    column-1 rate) or `all_in` (top up to `ad_valorem` including the MFN duty)."""
+    column-1 rate) or `all_in` (top up to `ad_valorem` including the MFN duty). A plain `ratio` (22/78)
+    is kept as numerator and denominator, so that the basis is multiplied before it is divided."""
 
     text: str
     kind: Literal["plain", "mfn", "all_in"] = "plain"
     ad_valorem: Decimal = ZERO  # a fraction: 15% -> 0.15
     specific: tuple[Specific, ...] = ()
     portions: tuple[Portion, ...] = ()
+    ratio: tuple[Decimal, Decimal] | None = None
 
     @property
     def is_ad_valorem_only(self) -> bool:
@@ -209,6 +214,8 @@ def _describe(expr: DutyExpression) -> str:
         return "MFN"
     if expr.text.lower() == "free":
         return "Free"
+    if expr.ratio is not None:
+        return f"{expr.ratio[0]}/{expr.ratio[1]}"
     parts = []
     if expr.ad_valorem or not (expr.specific or expr.portions):
         parts.append(f"{percent(expr.ad_valorem)}%")
@@ -285,6 +292,12 @@ def _parse(text: str, allow_special: bool) -> DutyExpression:
         return DutyExpression(text=raw)
     if allow_special and low == "mfn":
         return DutyExpression(text=raw, kind="mfn")
+    ratio = _RATIO.match(raw) if allow_special else None
+    if ratio:
+        num, den = (_decimal(g) for g in ratio.groups())
+        if not den:
+            raise DutyExpressionError(f"zero denominator in {raw!r}")
+        return DutyExpression(text=raw, ad_valorem=num / den, ratio=(num, den))
     kind: Literal["plain", "all_in"] = "plain"
     body = raw
     if allow_special and low.startswith("all-in "):
@@ -330,7 +343,7 @@ def plain_amount(
     if expr.portions:
         p = expr.portions[0]
         raise QuantityError(f"the rate charges {p}, a part of the value that the line does not declare")
-    total = expr.ad_valorem * basis
+    total = basis * expr.ratio[0] / expr.ratio[1] if expr.ratio else expr.ad_valorem * basis
     for spec in expr.specific:
         total += specific_amount(spec, quantity, unit, currency)
     return total
@@ -338,4 +351,4 @@ def plain_amount(
 
 def round_money(amount: Decimal, minor_unit: int) -> Decimal:
     """Round once, half-up, to the currency's minor unit (2 for cents, 0 for whole yen)."""
-    return amount.quantize(Decimal(1).scaleb(-minor_unit), rounding=ROUND_HALF_UP)
+    return minor_unit_rounding(minor_unit).apply(amount)

@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..duty.expression import DutyExpression, DutyExpressionError, parse_duty_expression
+from ..duty.rounding import Rounding
 
 MEASURE_ID = r"^[a-z0-9][a-z0-9_-]*(\.[a-z0-9][a-z0-9_-]*)+$"
 HEADING = r"^\d{4}\.\d{2}(\.\d{2}(\.\d{2})?)?$|^\d{6,10}$"
 Mode = Literal["vessel", "air", "truck", "rail", "mail"]
+Charge = Literal["duty", "tax", "fee"]  # what a computed amount is: customs duty, a tax on import, a fee
+CHARGES: tuple[Charge, ...] = ("duty", "tax", "fee")
 BASIS_FIELDS = ("value", "steel_value", "aluminum_value", "copper_value", "us_content_value")
 BasisField = Literal["value", "steel_value", "aluminum_value", "copper_value", "us_content_value"]
 SHARE_FIELDS = BASIS_FIELDS[1:]
@@ -104,10 +108,50 @@ class Dates(Strict):
 
 class Basis(Strict):
     """What a rate applies to: the full value or a content value. `fallback: value` charges the full
-    value (with a warning) when the content value is not declared."""
+    value (with a warning) when the content value is not declared. `plus` adds the line's charges of
+    those kinds (after their rounding): Japan's consumption tax is on value + customs duty. `of` is the sum
+    of other measures' amounts instead (the local consumption tax is 22/78 of the national tax)."""
 
     field: BasisField = "value"
     fallback: Literal["value"] | None = None
+    plus: list[Charge] = []
+    of: list[Annotated[str, Field(pattern=MEASURE_ID)]] = []
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Basis:
+        if self.of and (self.plus or self.field != "value" or self.fallback):
+            raise ValueError("a basis `of` other measures has no `field`, `fallback` or `plus`")
+        return self
+
+    def describe(self, present: frozenset[str] | set[str] | None = None) -> str:
+        """`value + duty`, or the `of` measures (only those `present` on the line, when given)."""
+        if self.of:
+            return " + ".join(m for m in self.of if present is None or m in present)
+        return " + ".join([self.field, *self.plus])
+
+
+class RoundingRule(Strict):
+    """How the law rounds one amount: `down` truncates to a multiple of `unit` (Japan: National Tax
+    General Rules Act arts. 118-119), `half-up` rounds to it (the US: half up to the cent)."""
+
+    mode: Literal["half-up", "down"]
+    unit: Decimal = Field(gt=0)
+
+    @property
+    def rounding(self) -> Rounding:
+        return Rounding(self.mode, self.unit)
+
+
+class ChargeRounding(Strict):
+    """The rounding of one kind of charge: of the money basis its rate applies to (`basis`, default:
+    exact), of each charge line (`amount`, default: half up to the currency's minor unit) and of what the
+    line owes in total (`total`, from each line's exact amount; default: the sum of the rounded lines).
+    A measure's own `rounding` overrides the parts it names."""
+
+    basis: RoundingRule | None = None
+    amount: RoundingRule | None = None
+    total: RoundingRule | None = None
+    citations: list[str] = []
 
 
 class Exclusion(Strict):
@@ -173,6 +217,7 @@ class Measure(Strict):
     id: Annotated[str, Field(pattern=MEASURE_ID)]
     title: str
     kind: Literal["duty", "exemption", "admissibility", "sale"]
+    charge: Charge = "duty"  # a `duty` measure's amount is customs duty, a tax on import or a fee
     heading: Annotated[str, Field(pattern=HEADING)] | None = None
     nil_heading: Annotated[str, Field(pattern=HEADING)] | None = None
     citations: list[str] = Field(min_length=1)
@@ -184,6 +229,7 @@ class Measure(Strict):
     basis: Basis = Basis()
     stacking: Stacking = Stacking()
     conditions: list[Condition] = []
+    rounding: ChargeRounding | None = None
 
     @field_validator("rate")
     @classmethod
@@ -203,6 +249,10 @@ class Measure(Strict):
             raise ValueError(f"a {self.kind} measure has no `rate`")
         if self.nil_heading and not (self.rate or "").lower().startswith("all-in"):
             raise ValueError("`nil_heading` is only for all-in rates")
+        if self.kind != "duty" and (self.charge != "duty" or self.rounding is not None):
+            raise ValueError(f"a {self.kind} measure has no `charge` or `rounding`")
+        if self.id in self.basis.of:
+            raise ValueError("a measure's basis cannot be its own amount")
         return self
 
     @property
@@ -238,6 +288,7 @@ class PackHeader(Strict):
     documents: dict[str, str] = {}
     attributes: dict[str, str] = {}
     precedence: list[Precedence] = []
+    rounding: dict[Charge, ChargeRounding] = {}  # per charge kind; none: each line half up to the minor unit
 
 
 class MeasureFile(Strict):

@@ -14,6 +14,8 @@ SEVERITY_OF_ACTION: dict[str, Severity] = {"reject": "error", "review": "warning
 
 
 class DutyLine(BaseModel):
+    """One charge line: a customs duty, or (in `taxes`, `fees`) a tax or fee, measure by measure."""
+
     model_config = ConfigDict(frozen=True)
 
     measure: str
@@ -73,10 +75,18 @@ class Result(BaseModel):
     total_duty: Decimal
     currency: str
     duties: list[DutyLine] = Field(default_factory=list)
+    total_taxes: Decimal = Decimal(0)  # charges other than customs duty (measures' `charge: tax | fee`)
+    taxes: list[DutyLine] = Field(default_factory=list)
+    total_fees: Decimal = Decimal(0)
+    fees: list[DutyLine] = Field(default_factory=list)
     reasons: list[Reason] = Field(default_factory=list)
     excluded: list[Excluded] = Field(default_factory=list)
     quota: list[QuotaClaim] = Field(default_factory=list)
     extra: dict[str, str] = Field(default_factory=dict)
+
+    def other_charges(self) -> tuple[tuple[str, Decimal, list[DutyLine]], ...]:
+        """The charges besides customs duty, by name: (`taxes`, total, lines), (`fees`, total, lines)."""
+        return (("taxes", self.total_taxes, self.taxes), ("fees", self.total_fees, self.fees))
 
     def record(self) -> dict:
         """A JSON-ready dict: decimals as strings, so no float ever carries money."""

@@ -1,4 +1,4 @@
-"""One run's totals: lines per verdict and duty per currency, filled in as results stream past."""
+"""One run's totals: lines per verdict and duty, taxes and fees per currency, filled in as results stream past."""
 
 from __future__ import annotations
 
@@ -9,11 +9,13 @@ from .result import VERDICTS, Result
 
 
 class Summary:
-    """Counts per verdict and total duty per currency, filled in as results stream past."""
+    """Counts per verdict and total duty (and taxes and fees, when a line has any) per currency."""
 
     def __init__(self) -> None:
         self.counts = dict.fromkeys(VERDICTS, 0)
         self.duty: dict[str, Decimal] = {}
+        self.taxes: dict[str, Decimal] = {}
+        self.fees: dict[str, Decimal] = {}
 
     @property
     def lines(self) -> int:
@@ -24,9 +26,19 @@ class Summary:
             self.counts[r.verdict] += 1
             if r.currency:
                 self.duty[r.currency] = self.duty.get(r.currency, Decimal(0)) + r.total_duty
+                for sums, amount in ((self.taxes, r.total_taxes), (self.fees, r.total_fees)):
+                    if amount:
+                        sums[r.currency] = sums.get(r.currency, Decimal(0)) + amount
             yield r
 
     def line(self) -> str:
         counts = ", ".join(f"{n} {v}" for v, n in self.counts.items())
-        duty = ", ".join(f"{amount} {cur}" for cur, amount in sorted(self.duty.items())) or "0"
-        return f"{self.lines} lines: {counts}; total duty {duty}"
+        duty = money(self.duty) or "0"
+        charges = (("taxes", self.taxes), ("fees", self.fees))
+        others = "".join(f"; total {name} {money(sums)}" for name, sums in charges if sums)
+        return f"{self.lines} lines: {counts}; total duty {duty}{others}"
+
+
+def money(sums: dict[str, Decimal]) -> str:
+    """`1500 JPY, 9500.10 USD`: amounts per currency, in currency order."""
+    return ", ".join(f"{amount} {cur}" for cur, amount in sorted(sums.items()))

@@ -29,6 +29,7 @@ def _code(code: str | None) -> str:
 def row(r: Result) -> str:
     entry = printable(f"{r.entry_number or ''}/{r.line_number or ''}".strip("/"))[:16]
     headings = " ".join(d.heading for d in r.duties)
+    headings += "".join(f"  {name} {total}" for name, total, lines in r.other_charges() if lines)  # taxes, fees
     problem = next((x for x in r.reasons if x.severity == "error"), None) or next(
         (x for x in r.reasons if x.severity == "warning"), None
     )

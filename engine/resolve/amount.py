@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from ..duty.codes import format_code
 from ..duty.expression import ZERO, DutyExpression, QuantityError, percent, plain_amount
+from ..duty.rounding import Rounding
 from ..entries.line import Line
 from ..packs.model import Measure
 from ..report.result import Reason, Severity
@@ -44,20 +45,36 @@ def _mfn_duty(line: Line, currency: str) -> Decimal | None:
     return None if mfn is None else plain_amount(mfn, line.value, line.quantity, line.unit, currency)
 
 
-def compute(s: Settled, line: Line, currency: str, reasons: list[Reason]) -> None:
-    """Set the amount, rate text, heading and basis of a duty measure (None amount = cannot compute)."""
+def compute(
+    s: Settled,
+    line: Line,
+    currency: str,
+    reasons: list[Reason],
+    added: Decimal | None = ZERO,
+    basis_rounding: Rounding | None = None,
+) -> None:
+    """Set the amount, rate text, heading and basis of a duty measure (None amount = cannot compute).
+    `added` is what the basis adds from the line's other charges (None: one of them is unknown); the
+    basis is then rounded by `basis_rounding`, if the pack has one."""
     m = s.measure
     field_name = m.basis.field
-    base = line.content(field_name)
+    base = ZERO if m.basis.of else line.content(field_name)
     if base is None and m.basis.fallback == "value":
         base = line.value
         reasons.append(measure_reason(m, "warning", f"{field_name} not declared: duty charged on the full value"))
     s.heading = m.heading or format_code(line.hts_code)
-    if base is None:
+    if base is None or added is None:
         s.rate = m.rate or ""
-        reasons.append(measure_reason(m, "warning", f"{m.heading or m.id} applies but {field_name} is not declared"))
+        missing = (
+            f"{field_name} is not declared"
+            if base is None
+            else f"its basis ({m.basis.describe()}) is not known: a charge it adds could not be computed"
+        )
+        reasons.append(measure_reason(m, "warning", f"{m.heading or m.id} applies but {missing}"))
         return
-    s.basis_value = max(ZERO, base - s.removed)
+    s.basis_value = max(ZERO, base + added - s.removed)
+    if basis_rounding is not None:
+        s.basis_value = basis_rounding.apply(s.basis_value)
     expr = m.duty_expression
     if expr is None:
         s.rate = "unknown"

@@ -19,6 +19,7 @@ from ..packs.model import Condition, Measure
 from ..packs.queries import members
 from ..report.result import SEVERITY_OF_ACTION, DutyLine, Excluded, QuotaClaim, Reason, Result, verdict_of
 from .amount import Settled, cite, compute, measure_reason, own_basis
+from .charges import Charges, added_basis, charge_lines, dependencies, rounding_of
 from .declared import compare_declared
 
 
@@ -110,7 +111,7 @@ def plan(compiled: CompiledPack, refs: frozenset[RuleRef]) -> Plan:
         ids = {r.target for r in refs if r.kind == "measure"}
         applied = {m.id: m for m in compiled.measures if m.id in ids}
         edges = build_edges(compiled, applied, refs)
-        order, cycle = topological(list(applied), edges)
+        order, cycle = topological(list(applied), [(e.source, e.target) for e in edges] + dependencies(applied))
         cached = Plan(
             measures=tuple(applied.values()),
             edges=tuple(edges),
@@ -172,21 +173,22 @@ def _unconfirmed(m: Measure) -> Reason:
     return measure_reason(m, "warning", f"unconfirmed measure applies: {m.title}{note}")
 
 
-def topological(ids: list[str], edges: list[Edge]) -> tuple[list[str], list[str]]:
-    """Kahn's algorithm, stable in pack order. Returns the order and the ids left in a cycle."""
+def topological(ids: list[str], edges: list[tuple[str, str]]) -> tuple[list[str], list[str]]:
+    """Kahn's algorithm over (before, after) pairs, stable in pack order. Returns the order and the ids
+    left in a cycle."""
     incoming = {i: 0 for i in ids}
-    for e in edges:
-        incoming[e.target] += 1
+    for _, target in edges:
+        incoming[target] += 1
     order: list[str] = []
     ready = [i for i in ids if incoming[i] == 0]
     while ready:
         node = ready.pop(0)
         order.append(node)
-        for e in edges:
-            if e.source == node:
-                incoming[e.target] -= 1
-                if incoming[e.target] == 0:
-                    ready.append(e.target)
+        for source, target in edges:
+            if source == node:
+                incoming[target] -= 1
+                if incoming[target] == 0:
+                    ready.append(target)
         ready.sort(key=ids.index)
     cycle = [i for i in ids if i not in order]
     return order + cycle, cycle
@@ -270,13 +272,15 @@ def resolve(compiled: CompiledPack, line: Line, refs: frozenset[RuleRef]) -> Res
         if s.excluded_by is not None:
             continue
         if s.measure.kind == "duty":
-            compute(s, line, header.currency, reasons)
+            added = added_basis(compiled, s.measure, applied)
+            compute(s, line, header.currency, reasons, added, rounding_of(compiled, s.measure).basis)
         for e in p.edges_from.get(mid, _NO_EDGES):
             _apply_edge(e, s, applied[e.target], line, excluded, fired, zero_lines)
     survivors = [applied[mid] for mid in applied if applied[mid].excluded_by is None]
     claims: list[QuotaClaim] = []
     zero_lines = [z.model_copy(update={"amount": round_money(z.amount, header.minor_unit)}) for z in zero_lines]
-    duties = _duty_lines(survivors, line, header.minor_unit, reasons) + zero_lines
+    charges = charge_lines(compiled, survivors, order, line, reasons)
+    duties = charges.lines["duty"] + zero_lines
     _group_conflicts(survivors, reasons)
     for s in survivors:
         mid = s.measure.id
@@ -291,9 +295,9 @@ def resolve(compiled: CompiledPack, line: Line, refs: frozenset[RuleRef]) -> Res
             if cond.id in unmet:
                 reasons.append(unmet[cond.id])
     reasons += (e.note for e in fired)
-    total = sum((d.amount for d in duties), ZERO)
+    total = charges.totals["duty"]
     reasons += compare_declared(compiled, line, duties, total, applied, excluded)
-    return _result(line, header.currency, duties, reasons, excluded, header.minor_unit, total, claims)
+    return _result(line, header.currency, duties, reasons, excluded, header.minor_unit, total, claims, charges)
 
 
 def _claim(m: Measure, cond: Condition, line: Line, reasons: list[Reason]) -> list[QuotaClaim]:
@@ -327,46 +331,6 @@ def _claim(m: Measure, cond: Condition, line: Line, reasons: list[Reason]) -> li
     ]  # type: ignore[arg-type]
 
 
-def _duty_lines(survivors: list[Settled], line: Line, minor_unit: int, reasons: list[Reason]) -> list[DutyLine]:
-    out = []
-    for s in survivors:
-        m = s.measure
-        if m.kind == "exemption":
-            if s.effective and m.heading and all(d.heading != m.heading for d in out):
-                out.append(
-                    DutyLine(
-                        measure=m.id,
-                        heading=m.heading,
-                        rate="0%",
-                        basis=m.basis.field,
-                        basis_value=own_basis(s, line),
-                        amount=round_money(ZERO, minor_unit),
-                    )
-                )
-            continue
-        if m.kind != "duty" or s.amount is None or s.basis_value is None:
-            continue
-        basis = m.basis.field + "".join(f" - {b}" for b in s.removed_by)
-        basis_value = s.basis_value
-        if s.per_quantity and line.quantity is not None:
-            basis, basis_value = f"quantity ({line.unit})", line.quantity
-        amount = round_money(s.amount, minor_unit)
-        out.append(
-            DutyLine(
-                measure=m.id,
-                heading=s.heading,
-                rate=s.rate,
-                basis=basis,
-                basis_value=basis_value,
-                amount=amount,
-            )
-        )
-        reasons.append(
-            measure_reason(m, "info", f"{s.heading} {m.title}: {s.rate} on {basis} {basis_value} = {amount}")
-        )
-    return out
-
-
 def _group_conflicts(survivors: list[Settled], reasons: list[Reason]) -> None:
     groups: dict[str, list[str]] = {}
     for s in survivors:
@@ -393,7 +357,10 @@ def _result(
     minor_unit: int,
     total: Decimal = ZERO,
     quota: list[QuotaClaim] | None = None,
+    charges: Charges | None = None,
 ) -> Result:
+    taxes, fees = (charges.lines[c] if charges else [] for c in ("tax", "fee"))
+    total_taxes, total_fees = (charges.totals[c] if charges else ZERO for c in ("tax", "fee"))
     return Result(
         row=line.row,
         entry_number=line.entry_number,
@@ -404,6 +371,10 @@ def _result(
         entry_date=line.entry_date.isoformat(),
         verdict=verdict_of(reasons),
         total_duty=round_money(total, minor_unit),
+        taxes=taxes,
+        total_taxes=round_money(total_taxes, minor_unit),
+        fees=fees,
+        total_fees=round_money(total_fees, minor_unit),
         currency=currency,
         duties=duties,
         reasons=reasons,

@@ -3,13 +3,14 @@
 Tables:
 - `runs`: one row per run: when it started and finished (NULL while unfinished), its status, the
   law-as-of date, the rule packs (id and content hash), the options, and running totals (lines, counts
-  per verdict, total duty per currency as decimal strings) kept in step with the stored lines.
+  per verdict, total duty, taxes and fees per currency as decimal strings) kept in step with the stored lines.
 - `run_files`: the input files of a run in order, with their SHA-256 and how many lines are stored.
 - `results`: one row per input line (`file` is the position in `run_files`, `row` the line's row in
-  that file): verdict, totals as TEXT decimals, and duties, reasons, exclusions, quota claims and extra
-  columns as JSON. Unique on (run_id, file, row): a line can never be stored twice.
-- `duties`: one row per duty line (measure, heading, amount as TEXT, and the same amount as an exact
-  integer of minor units for sums in SQL), for the questions asked by measure and heading.
+  that file): verdict, totals as TEXT decimals, and duties, taxes, fees, reasons, exclusions, quota claims
+  and extra columns as JSON. Unique on (run_id, file, row): a line can never be stored twice.
+- `duties`: one row per charge line (its `charge`: duty, tax or fee; measure, heading, amount as TEXT,
+  and the same amount as an exact integer of minor units for sums in SQL), for the questions asked by
+  measure and heading.
 
 Lines are written one chunk per transaction, together with the run's totals, in WAL mode: a run that
 is killed leaves every committed chunk and matching totals, and `finished` NULL."""
@@ -32,7 +33,7 @@ from pydantic import TypeAdapter
 
 from ..report.result import VERDICTS, Result
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: taxes and fees (results columns, duties.charge, runs totals)
 RESULT_COLUMNS = (
     "file",
     "row",
@@ -44,15 +45,20 @@ RESULT_COLUMNS = (
     "entry_date",
     "verdict",
     "total_duty",
+    "total_taxes",
+    "total_fees",
     "currency",
     "duties",
+    "taxes",
+    "fees",
     "reasons",
     "excluded",
     "quota",
     "extra",
 )
-JSON_COLUMNS = ("duties", "reasons", "excluded", "quota", "extra")
-DUTY_COLUMNS = ("file", "row", "measure", "heading", "amount", "amount_minor", "currency")
+JSON_COLUMNS = ("duties", "taxes", "fees", "reasons", "excluded", "quota", "extra")
+DUTY_COLUMNS = ("file", "row", "charge", "measure", "heading", "amount", "amount_minor", "currency")
+CHARGE_TOTALS = {"duty": "total_duty", "taxes": "total_taxes", "fees": "total_fees"}  # runs column: results column
 Row = tuple
 _JSON = {c: TypeAdapter(Result.model_fields[c].annotation).dump_json for c in JSON_COLUMNS}
 
@@ -63,21 +69,28 @@ class StoreError(Exception):
 
 @dataclass
 class Totals:
-    """Running totals of a run: lines per verdict and duty per currency (Decimal)."""
+    """Running totals of a run: lines per verdict, and duty, taxes and fees per currency (Decimal)."""
 
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(VERDICTS, 0))
     duty: dict[str, Decimal] = field(default_factory=dict)
+    taxes: dict[str, Decimal] = field(default_factory=dict)
+    fees: dict[str, Decimal] = field(default_factory=dict)
 
     @property
     def lines(self) -> int:
         return sum(self.counts.values())
 
     def add(self, rows: Sequence[Row]) -> None:
-        verdict, total, currency = (RESULT_COLUMNS.index(c) for c in ("verdict", "total_duty", "currency"))
+        verdict, currency = RESULT_COLUMNS.index("verdict"), RESULT_COLUMNS.index("currency")
+        columns = [(getattr(self, kind), RESULT_COLUMNS.index(c)) for kind, c in CHARGE_TOTALS.items()]
         for r in rows:
             self.counts[r[verdict]] += 1
-            if r[currency]:
-                self.duty[r[currency]] = self.duty.get(r[currency], Decimal(0)) + Decimal(r[total])
+            cur = r[currency]
+            if cur:
+                for sums, at in columns:
+                    amount = Decimal(r[at])
+                    if amount or sums is self.duty:  # no taxes or fees: no entry (as before they existed)
+                        sums[cur] = sums.get(cur, Decimal(0)) + amount
 
 
 @dataclass(frozen=True)
@@ -101,13 +114,16 @@ def encode(result: Result, file: int, minor_units: dict[str, int]) -> tuple[Row,
         result.entry_date,
         result.verdict,
         str(result.total_duty),
+        str(result.total_taxes),
+        str(result.total_fees),
         result.currency,
         *(_json(c, getattr(result, c)) for c in JSON_COLUMNS),
     )
     scale = minor_units.get(result.currency)
     duties = [
-        (file, result.row, d.measure, d.heading, str(d.amount), _minor(d.amount, scale), result.currency)
-        for d in result.duties
+        (file, result.row, charge, d.measure, d.heading, str(d.amount), _minor(d.amount, scale), result.currency)
+        for charge, lines in (("duty", result.duties), ("tax", result.taxes), ("fee", result.fees))
+        for d in lines
     ]
     return row, duties
 
@@ -208,7 +224,7 @@ class Store:
                 "minor_units": str,
                 "lines": int,
                 **dict.fromkeys(VERDICTS, int),
-                "duty": str,
+                **dict.fromkeys(CHARGE_TOTALS, str),
             },
             pk="id",
         )
@@ -241,7 +257,7 @@ class Store:
             pid=os.getpid(),
             minor_units=json.dumps(minor_units, sort_keys=True),
             lines=0,
-            duty="{}",
+            **dict.fromkeys(CHARGE_TOTALS, "{}"),
             **dict.fromkeys(VERDICTS, 0),
         )
         with self._writing():
@@ -273,9 +289,16 @@ class Store:
                 "UPDATE run_files SET lines = ? WHERE run_id = ? AND position = ?", (lines_in_file, run_id, file)
             )
             conn.execute(
-                f"UPDATE runs SET lines = ?, {', '.join(f'{v} = ?' for v in VERDICTS)}, duty = ?, status = ?, "
-                "pid = ? WHERE id = ?",
-                (totals.lines, *totals.counts.values(), _duty_json(totals.duty), "running", os.getpid(), run_id),
+                f"UPDATE runs SET lines = ?, {', '.join(f'{v} = ?' for v in (*VERDICTS, *CHARGE_TOTALS))}, "
+                "status = ?, pid = ? WHERE id = ?",
+                (
+                    totals.lines,
+                    *totals.counts.values(),
+                    *(_duty_json(getattr(totals, kind)) for kind in CHARGE_TOTALS),
+                    "running",
+                    os.getpid(),
+                    run_id,
+                ),
             )
 
     def finish(self, run_id: int, status: str) -> None:
@@ -300,8 +323,8 @@ class Store:
 
     def totals(self, run_id: int) -> Totals:
         run = self.run(run_id)
-        duty = {cur: Decimal(v) for cur, v in json.loads(run["duty"]).items()}
-        return Totals(counts={v: run[v] for v in VERDICTS}, duty=duty)
+        sums = {kind: {cur: Decimal(v) for cur, v in json.loads(run[kind]).items()} for kind in CHARGE_TOTALS}
+        return Totals(counts={v: run[v] for v in VERDICTS}, **sums)
 
     def quota_results(self, run_id: int) -> Iterator[Result]:
         """The stored lines that carry quota claims, in input order (to rebuild the caps' ledger)."""

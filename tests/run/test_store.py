@@ -57,14 +57,17 @@ def test_encode_decode_gives_back_the_result() -> None:
     for column in ("duties", "reasons", "excluded", "quota", "extra"):
         assert json.loads(row[RESULT_COLUMNS.index(column)]) == r.record()[column]
     assert row[RESULT_COLUMNS.index("total_duty")] == "0.30"
-    assert duties == [(1, 7, "m.0", "9903.01.00", "0.10", 10, "USD"), (1, 7, "m.1", "9903.01.01", "0.20", 20, "USD")]
+    assert duties == [
+        (1, 7, "duty", "m.0", "9903.01.00", "0.10", 10, "USD"),
+        (1, 7, "duty", "m.1", "9903.01.01", "0.20", 20, "USD"),
+    ]
 
 
 def test_minor_units_only_when_exact() -> None:
     _, duties = encode(result(1, ("1.005", "3"), currency="JPY"), 0, UNITS)
-    assert [d[5] for d in duties] == [None, 3]
+    assert [d[6] for d in duties] == [None, 3]
     _, duties = encode(result(1, ("1",), currency=""), 0, UNITS)
-    assert duties[0][5] is None
+    assert duties[0][6] is None
 
 
 def test_schema_indexes_and_text_decimals(tmp_path: Path) -> None:

@@ -194,11 +194,13 @@ def show(packs: dict[str, Pack], measure_id: str) -> dict:
         "line": loc[1] if loc else None,
         "title": m.title,
         "kind": m.kind,
+        "charge": m.charge,
         "status": m.status,
         "heading": m.heading,
         "nil_heading": m.nil_heading,
         "rate": m.rate,
-        "basis": m.basis.model_dump(exclude_none=True),
+        "basis": m.basis.model_dump(exclude_none=True) | {"text": m.basis.describe()},
+        "rounding": _rounding(m),
         "citations": m.citations,
         "dates": data["dates"],
         "scope": _scope(pack, m),
@@ -210,6 +212,14 @@ def show(packs: dict[str, Pack], measure_id: str) -> dict:
         "precedence": _precedence(pack, m),
         "conditions": data.get("conditions", []),
     }
+
+
+def _rounding(m: Measure) -> str | None:
+    """The measure's own rounding rules, in words (the pack's rules for its charge kind apply otherwise)."""
+    if m.rounding is None:
+        return None
+    parts = (("basis", m.rounding.basis), ("amount", m.rounding.amount), ("total", m.rounding.total))
+    return "; ".join(f"{name} {rule.rounding.describe()}" for name, rule in parts if rule)
 
 
 def _when(when: str, portion: str, who: str) -> str:
@@ -229,13 +239,16 @@ def render_show(info: dict) -> str:
     lines = [f"# {info['id']}", "", info["title"], ""]
     where = f", {info['file']}:{info['line']}" if info["file"] else ""
     lines.append(f"Pack:       {info['pack']} ({info['jurisdiction']}){where}")
-    lines.append(f"Kind:       {info['kind']} ({info['status']})")
+    charge = f", charge {info['charge']}" if info["kind"] == "duty" else ""
+    lines.append(f"Kind:       {info['kind']} ({info['status']}{charge})")
     if info["heading"]:
         nil = f" ({info['nil_heading']} when the all-in rate tops up nothing)" if info["nil_heading"] else ""
         lines.append(f"Heading:    {info['heading']}{nil}")
     if info["rate"]:
         fallback = " (the full value when it is not declared)" if info["basis"].get("fallback") else ""
-        lines.append(f"Rate:       {info['rate']} on {info['basis']['field']}{fallback}")
+        lines.append(f"Rate:       {info['rate']} on {info['basis']['text']}{fallback}")
+    if info["rounding"]:
+        lines.append(f"Rounding:   {info['rounding']} (over the pack's for its charge kind)")
     published = f"; published {d['published']}" if d.get("published") else ""
     lines.append(f"Dates:      {_window(d)} (entry date){published}")
     t = d.get("in_transit")

@@ -80,6 +80,10 @@ class Totals:
     def lines(self) -> int:
         return sum(self.counts.values())
 
+    def json(self) -> list[str]:
+        """The duty, taxes and fees per currency, as the `runs` columns hold them (decimal strings)."""
+        return [json.dumps({c: str(v) for c, v in sorted(getattr(self, k).items())}) for k in CHARGE_TOTALS]
+
     def add(self, rows: Sequence[Row]) -> None:
         verdict, currency = RESULT_COLUMNS.index("verdict"), RESULT_COLUMNS.index("currency")
         columns = [(getattr(self, kind), RESULT_COLUMNS.index(c)) for kind, c in CHARGE_TOTALS.items()]
@@ -291,14 +295,7 @@ class Store:
             conn.execute(
                 f"UPDATE runs SET lines = ?, {', '.join(f'{v} = ?' for v in (*VERDICTS, *CHARGE_TOTALS))}, "
                 "status = ?, pid = ? WHERE id = ?",
-                (
-                    totals.lines,
-                    *totals.counts.values(),
-                    *(_duty_json(getattr(totals, kind)) for kind in CHARGE_TOTALS),
-                    "running",
-                    os.getpid(),
-                    run_id,
-                ),
+                (totals.lines, *totals.counts.values(), *totals.json(), "running", os.getpid(), run_id),
             )
 
     def finish(self, run_id: int, status: str) -> None:
@@ -385,10 +382,6 @@ def _insert(table: str, columns: Sequence[str], run_id: int) -> str:
     """An INSERT with the run id inlined (an int), so that the rows need not carry it."""
     values = ", ".join([str(int(run_id))] + ["?"] * (len(columns) - 1))
     return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({values})"
-
-
-def _duty_json(duty: dict[str, Decimal]) -> str:
-    return json.dumps({cur: str(amount) for cur, amount in sorted(duty.items())})
 
 
 def _now() -> str:

@@ -77,6 +77,14 @@ def test_rules_list() -> None:
     assert "mini.in-transit" not in ids  # from 2025-05-01, but published 2025-05-20
 
 
+def test_rules_show_names_a_charge_its_basis_and_its_own_rounding() -> None:
+    code, out = run("show", "jp.consumption-tax.local")
+    assert code == 0, out
+    assert "Kind:       duty (confirmed, charge tax)" in out
+    assert "Rate:       22/78 on jp.consumption-tax.national.standard + jp.consumption-tax.national.reduced" in out
+    assert "Rounding:   basis truncated to a multiple of 1; amount truncated to a multiple of 1" in out
+
+
 def test_rules_show_documents_a_measure() -> None:
     code, out = run("show", "mini.extra.old", "--rules", str(CLEAN))
     assert code == 0, out

@@ -5,31 +5,48 @@ an XLSX sheet row by row). Text files are UTF-8 (with or without BOM) or, detect
 64 KiB or given with `encoding`, Shift-JIS/CP932 or any other codec Python knows.
 
 A file that cannot be read at all raises `InputFileError` (one line, exit code 2). A record that is
-broken (a ragged CSV row, a JSON value that is not an object) is still yielded, carrying a `PROBLEM`
-entry, so that it gets its own `reject` and every input line yields exactly one verdict."""
+broken (a ragged CSV row, an unclosed or stray quote, a JSON value that is not an object, a line or a
+cell past the size limits) is still yielded, carrying a `PROBLEM` entry, so that it gets its own verdict
+and every input line yields exactly one. `PROBLEM` and `PROBLEM_COLUMN` are not strings, so no column
+of a file can be taken for them. The readers are the one place hostile files are handled: a physical
+line is read at most `LINE_LIMIT` characters at a time, a cell is kept only up to `CELL_LIMIT`, a record
+up to `RECORD_LIMIT` and `MAX_COLUMNS` columns, and JSON integers of any length are read as Decimal."""
 
 from __future__ import annotations
 
 import codecs
 import csv
 import datetime as dt
+import enum
 import io
-import itertools
 import json
 import os
 import sys
+from collections import deque
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import BinaryIO
 
-PROBLEM = "__problem__"
-PROBLEM_COLUMN = "__problem_column__"  # the column a record's problem is about, when it is one column
+
+
+class Mark(enum.Enum):
+    """The keys a reader adds to a record: not strings, so that no column of a file can be one of them."""
+
+    PROBLEM = "problem"  # why the record cannot be read
+    COLUMN = "problem column"  # the column the problem is about, when it is one column
+
+
+PROBLEM, PROBLEM_COLUMN = Mark.PROBLEM, Mark.COLUMN
 FORMATS = ("csv", "tsv", "json", "jsonl", "xlsx")
 SNIFF_BYTES = 1 << 16
 JSON_BLOCK = 1 << 20
 MAX_JSON_ITEM = 64 << 20
-csv.field_size_limit(sys.maxsize)
+LINE_LIMIT = 16 << 20  # characters of one physical line (or one CSV record) read at once
+CELL_LIMIT = 64 << 10  # characters of one cell kept; a longer one is its line's problem
+RECORD_LIMIT = 256 << 10  # characters of the cells of one record kept
+MAX_COLUMNS = 1000
+csv.field_size_limit(LINE_LIMIT)
 
 
 class InputFileError(Exception):
@@ -141,6 +158,8 @@ def _codec(name: str) -> str:
         info = codecs.lookup(name)
     except LookupError:
         raise InputFileError(f"unknown encoding {name!r} (try utf-8 or cp932)") from None
+    if not getattr(info, "_is_text_encoding", True):  # rot13, hex, base64, zlib: bytes or text to the same
+        raise InputFileError(f"{name!r} is not a text encoding (try utf-8 or cp932)")
     return "utf-8-sig" if info.name == "utf-8" else info.name
 
 
@@ -172,26 +191,97 @@ def _decode_problem(exc: UnicodeDecodeError, explicit: str | None) -> str:
     return f"not {name} text ({exc.reason} at byte {exc.start}){hint}"
 
 
+class LineTooLong(Exception):
+    """A physical line (or a CSV record) past `LINE_LIMIT` characters; it has been consumed whole."""
+
+
+class Lines:
+    """The physical lines of a text stream, each read at most `LINE_LIMIT` characters at a time (a longer
+    line is consumed and raises `LineTooLong` in its place). `record` keeps the lines given since the
+    last `taken()`, so that a CSV record that turns out broken is replaced by a reject for its first line
+    and its other lines are read again (`again`): an unclosed quote costs one line, not the rest of the file."""
+
+    def __init__(self, fh: io.TextIOBase) -> None:
+        self.fh, self.number = fh, 0
+        self.record: list[tuple[int, str | None]] = []
+        self.size = 0
+        self.again: deque[tuple[int, str | None]] = deque()
+
+    def __iter__(self) -> Iterator[str]:
+        return self
+
+    def __next__(self) -> str:
+        number, text = self.again.popleft() if self.again else self._read()
+        self.record.append((number, text))
+        self.size += len(text or "")
+        if text is None:
+            raise LineTooLong(f"line {number} is longer than {LINE_LIMIT:,} characters")
+        if self.size > LINE_LIMIT:
+            raise LineTooLong(f"the record from line {self.record[0][0]} is longer than {LINE_LIMIT:,} characters")
+        return text
+
+    def _read(self) -> tuple[int, str | None]:
+        text = self.fh.readline(LINE_LIMIT + 1)
+        if not text:
+            raise StopIteration
+        self.number += 1
+        if len(text) <= LINE_LIMIT or text[-1] in "\r\n":
+            return self.number, text
+        while (more := self.fh.readline(LINE_LIMIT)) and more[-1] not in "\r\n":
+            pass  # the rest of a line too long to keep
+        return self.number, None
+
+    def taken(self) -> list[tuple[int, str | None]]:
+        """The lines of the record just read, forgotten here."""
+        record, self.record, self.size = self.record, [], 0
+        return record
+
+    def first(self) -> int:
+        return self.record[0][0] if self.record else self.number
+
+    def broken(self, exc: Exception) -> dict:
+        """The reject record of a broken CSV record; its lines after the first are read again."""
+        start = self.first()
+        record = self.taken()
+        self.again.extendleft(reversed([(n, t) for n, t in record[1:] if t is not None]))
+        text = str(exc)
+        if "unexpected end of data" in text:
+            text = f"a quoted field opened on line {start} is never closed"
+        elif "field larger than field limit" in text:
+            text = f"a field from line {start} is longer than {LINE_LIMIT:,} characters"
+        elif not isinstance(exc, LineTooLong):
+            text = f"malformed CSV on line {start}: {text}"
+        return {PROBLEM: text}
+
+
 def _csv(fh: io.TextIOBase, path: str, delimiter: str | None) -> Iterator[dict]:
-    first = fh.readline()
+    lines = Lines(fh)
+    try:
+        first = next(lines, "")
+    except LineTooLong as exc:
+        raise InputFileError(f"{path}: the header {exc}") from None
     if not first.strip():
         raise InputFileError(f"{path}: empty file (a header row is required)")
     if delimiter is None:  # a CSV whose header has tabs and no commas is TSV
         delimiter = "\t" if "\t" in first and "," not in first else ","
-    reader = csv.reader(itertools.chain([first], fh), delimiter=delimiter, strict=True)
-    names = header_names(next(reader), path)
+    lines.again.append(lines.taken()[0])
+    reader = csv.reader(lines, delimiter=delimiter, strict=True)
+    try:
+        names = header_names(next(reader), path)
+    except (csv.Error, LineTooLong, StopIteration) as exc:
+        raise InputFileError(f"{path}: the header row cannot be read: {exc}") from None
+    lines.taken()
     repeats = repeated(names)
-    width, start = len(names), 2
+    width = len(names)
     while True:
         try:
             row = next(reader)
         except StopIteration:
             return
-        except csv.Error as exc:
-            unclosed = "unexpected end of data" in str(exc)
-            problem = f"a quoted field opened on line {start} is never closed" if unclosed else str(exc)
-            raise InputFileError(f"{path}: malformed CSV from line {start}: {problem}") from exc
-        start = reader.line_num + 1
+        except (csv.Error, LineTooLong) as exc:
+            yield lines.broken(exc)
+            continue
+        lines.taken()
         if not row or all(not cell.strip() for cell in row):
             continue
         record = dict(zip(names, row, strict=False))
@@ -199,12 +289,31 @@ def _csv(fh: io.TextIOBase, path: str, delimiter: str | None) -> Iterator[dict]:
             _merge_repeats(record, row, repeats)
         if len(row) != width:
             record[PROBLEM] = f"row has {len(row)} fields, the header has {width}"
-        yield record
+        yield bounded(record)
+
+
+def bounded(record: dict) -> dict:
+    """The record with no cell over `CELL_LIMIT` characters and no more than `RECORD_LIMIT` in all: a cell
+    past the limit is dropped and is the line's problem, naming its column (every reader calls this)."""
+    total, long = 0, None
+    for name, value in record.items():
+        size = len(value) if type(value) is str else len(str(value)) if value is not None else 0
+        total += size
+        if size > CELL_LIMIT and long is None:
+            long = name
+    if long is None and total <= RECORD_LIMIT:
+        return record
+    if long is not None:
+        kept = {k: v for k, v in record.items() if k != long and not isinstance(k, Mark)}
+        return bounded({**kept, long: "", PROBLEM: f"longer than {CELL_LIMIT:,} characters", PROBLEM_COLUMN: long})
+    return {PROBLEM: f"the line's cells hold more than {RECORD_LIMIT:,} characters in all"}
 
 
 def header_names(cells: list[str], path: str) -> list[str]:
     """Column names as the line parser sees them: trimmed, lower case."""
     names = [c.strip().lower().lstrip("\ufeff") for c in cells]
+    if len(names) > MAX_COLUMNS:
+        raise InputFileError(f"{path}: the header has {len(names):,} columns (at most {MAX_COLUMNS:,})")
     if "hts_code" not in names:
         raise InputFileError(f"{path}: the header has no hts_code column (got: {', '.join(names[:8])})")
     return names
@@ -261,19 +370,34 @@ def json_object(pairs: list[tuple[str, object]]) -> dict:
 
 
 def json_value(text: str) -> object:
-    """One JSON document: numbers with a fraction as Decimal (never a binary float), objects checked."""
-    return json.loads(text, parse_float=Decimal, object_pairs_hook=json_object)
+    """One JSON document: numbers as Decimal (never a binary float; an integer of any length), objects checked."""
+    return json.loads(text, parse_float=Decimal, parse_int=Decimal, object_pairs_hook=json_object)
 
 
 def _record(value: object, where: str) -> dict:
     """A decoded JSON value as one record; anything but a clean object carries its problem."""
+    if not isinstance(value, dict):
+        return {PROBLEM: f"{where} is not a JSON object"}
+    if len(value) > MAX_COLUMNS:
+        return {PROBLEM: f"{where} has {len(value):,} columns (at most {MAX_COLUMNS:,})"}
     if isinstance(value, Conflicted):
-        return {**value, PROBLEM: value.problem, PROBLEM_COLUMN: value.column}
-    return value if isinstance(value, dict) else {PROBLEM: f"{where} is not a JSON object"}
+        return bounded({**value, PROBLEM: value.problem, PROBLEM_COLUMN: value.column})
+    return bounded(value)
 
 
 def _jsonl(fh: io.TextIOBase, path: str) -> Iterator[dict]:
-    for n, text in enumerate(fh, start=1):
+    lines = Lines(fh)
+    while True:
+        try:
+            text = next(lines)
+        except StopIteration:
+            return
+        except LineTooLong as exc:
+            lines.taken()
+            yield {PROBLEM: str(exc)}
+            continue
+        lines.taken()
+        n = lines.number
         if not text.strip():
             continue
         try:
@@ -295,7 +419,7 @@ class JsonArray:
     def __init__(self, fh: io.TextIOBase, path: str) -> None:
         self.fh, self.path = fh, path
         self.buf, self.pos, self.eof, self.done = "", 0, False, 0
-        self.decoder = json.JSONDecoder(parse_float=Decimal, object_pairs_hook=json_object)
+        self.decoder = json.JSONDecoder(parse_float=Decimal, parse_int=Decimal, object_pairs_hook=json_object)
 
     def __iter__(self) -> Iterator[object]:
         if self._next_char() != "[":
@@ -366,6 +490,7 @@ def _xlsx(path: str, sheet: str | None) -> Iterator[dict]:
         if sheet is not None and sheet not in book.sheetnames:
             raise InputFileError(f"{path}: no sheet {sheet!r} (sheets: {', '.join(book.sheetnames)})")
         ws = book[sheet] if sheet is not None else book.worksheets[0]
+        ws.reset_dimensions()  # the sheet's <dimension> tag may understate (rows lost) or overstate (CPU burnt)
         yield from _sheet_records(ws.iter_rows(values_only=True), path)
     except InputFileError:
         raise
@@ -394,7 +519,7 @@ def _sheet_records(rows: Iterator[tuple], path: str) -> Iterator[dict]:
         last = max(n for n, t in enumerate(texts, start=1) if t.strip())
         if last > len(names):
             record[PROBLEM] = f"row has a value in column {last}, past the header's {len(names)} columns"
-        yield record
+        yield bounded(record)
     if names is None:
         raise InputFileError(f"{path}: empty sheet (a header row is required)")
 

@@ -292,11 +292,12 @@ def test_json_numbers_are_never_binary_floats(tmp_path: Path, name: str) -> None
     assert [str(record[k]) for k in ("value", "quantity", "steel_value")] == ["12345678901234.567", "3", "1E+2"]
 
 
-def test_an_unclosed_quote_is_one_error_naming_its_line(tmp_path: Path) -> None:
+def test_an_unclosed_quote_is_its_line_problem_and_the_lines_after_it_are_read(tmp_path: Path) -> None:
     rows = ["1,JP", "2,JP", '"3,JP', "4,JP", "5,JP"]
     path = write(tmp_path, "e.csv", "\n".join(["hts_code,origin", *rows]) + "\n")
-    with pytest.raises(InputFileError, match="a quoted field opened on line 4 is never closed"):
-        list(read_records(path))
+    records = list(read_records(path))
+    assert [r.get("hts_code") for r in records] == ["1", "2", None, "4", "5"]
+    assert records[2][PROBLEM] == "a quoted field opened on line 4 is never closed"
     quoted = write(tmp_path, "q.csv", 'hts_code,origin\n"1\n2",JP\nE"3,JP\n')
     assert [r["hts_code"] for r in read_records(quoted)] == ["1\n2", 'E"3']
 

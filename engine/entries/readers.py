@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import BinaryIO
 
 
-
 class Mark(enum.Enum):
     """The keys a reader adds to a record: not strings, so that no column of a file can be one of them."""
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, Decimal
 
-from ..entries.line import Line
+from ..entries.line import Line, attribute_value
 from ..packs.load import Pack
 from ..packs.model import SHARE_FIELDS, Alternative, Condition, Measure, Scope
 from ..packs.queries import code_prefixes, known
@@ -126,7 +126,7 @@ class CompiledPack:
                 if name in vocabulary:
                     f[vocabulary[name]] = 1
         for name, key in self.attributes.names.items():  # missing attributes are ""
-            f[key] = self.keep(key, line.attributes.get(name, "").lower())
+            f[key] = self.keep(key, line.attributes.get(name, ""))  # normalised by the line parser
         for name in SHARE_FIELDS:
             part = getattr(line, name)
             if part is not None:
@@ -265,7 +265,7 @@ class _Compiler:
             out.append(self.attribute_in(name, values))
         for name, values in scope.exclude_attributes.items():
             key = self.attributes.key(name.lower())
-            out += [{"$neq": {key: v.lower()}} for v in values]
+            out += [{"$neq": {key: attribute_value(v)}} for v in values]
         for test in scope.shares:
             out.append({f"has_{test.field}": 1})
             if test.gte is not None:
@@ -282,7 +282,7 @@ class _Compiler:
         key = self.attributes.key(name.lower())
         if "*" in values:
             return {"$neq": {key: ""}}
-        return _any([{key: v.lower()} for v in values])
+        return _any([{key: attribute_value(v)} for v in values])
 
     def window(self, start: dt.date | None, until: dt.date | None) -> list[Cond | None]:
         return [
@@ -334,7 +334,7 @@ class _Compiler:
             if "*" in values:
                 failures.append({key: ""})
             else:
-                failures.append(_all([{"$neq": {key: v.lower()}} for v in values]))
+                failures.append(_all([{"$neq": {key: attribute_value(v)}} for v in values]))
         return _all([self.measure(m), _any(failures)])
 
 

@@ -276,6 +276,7 @@ class Contract(BaseModel):
 
     digits: dict[str, tuple[int, ...]] = {}
     default: str | None = None
+    currencies: dict[str, str] = {}  # each destination's currency
 
 
 def contract_of(headers: list[PackHeader]) -> Contract:
@@ -283,7 +284,8 @@ def contract_of(headers: list[PackHeader]) -> Contract:
     if not defaults and len(headers) == 1:
         defaults = [headers[0].jurisdiction]
     digits = {h.jurisdiction: tuple(h.code_digits) for h in headers if h.code_digits}
-    return Contract(digits=digits, default=defaults[0] if len(defaults) == 1 else None)
+    currencies = {h.jurisdiction: h.currency for h in headers}
+    return Contract(digits=digits, default=defaults[0] if len(defaults) == 1 else None, currencies=currencies)
 
 
 @functools.cache

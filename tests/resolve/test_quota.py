@@ -80,7 +80,7 @@ def test_lines_past_the_cap_are_rejected(packs) -> None:
     over = results[2]
     assert over.quota[0].used_before == 4 and over.quota[0].within is False
     reason = next(r for r in over.reasons if r.rule.endswith(".cap"))
-    assert "limited to 5 units per A in 2026" in reason.message and reason.citation == "Test Vehicle Act art. 1"
+    assert "limited to 5 units per a in 2026" in reason.message and reason.citation == "Test Vehicle Act art. 1"
     assert results[3].quota[0].used_before == 4  # the refused line consumed nothing
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from clearance.cli.output import OutputGuard, opened, output_option
 from clearance.cli.runs_cmd import interrupt_on_sigterm, run_batch, runs
 from clearance.cli.shared import fail, parse_date, rules_option
 from clearance.engine import PackError
@@ -21,7 +22,7 @@ from clearance.engine.run.store import StoreError
 FAIL_ON = {"reject": ("reject",), "review": ("reject", "review")}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=OutputGuard, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="clearance")
 def cli() -> None:
     """Check customs entry lines against dated, cited rule packs: a verdict (accept, review,
@@ -65,13 +66,7 @@ def cli() -> None:
 )
 @click.option("--encoding", default=None, help="Text encoding of CSV/TSV/JSON (default: UTF-8 or Shift-JIS, detected).")
 @click.option("--sheet", default=None, help="XLSX sheet to read (default: the first).")
-@click.option(
-    "-o",
-    "--output",
-    type=click.File("w", encoding="utf-8"),
-    default="-",
-    help="Write results here (default: standard output).",
-)
+@output_option("Write results here (not an input file or the database).")
 @click.option(
     "--workers",
     type=click.IntRange(min=1),
@@ -100,7 +95,7 @@ def check(
     input_format: str | None,
     encoding: str | None,
     sheet: str | None,
-    output,
+    output: str,
     workers: int | None,
     chunk_size: int,
     db: Path,
@@ -126,11 +121,12 @@ def check(
     )
     batch = None
     try:
-        batch = Batch(list(files), settings, None if no_db else db, resume=resume, keep_results=fmt != "none")
-        if not quiet and sys.stderr.isatty():
-            batch.progress = Progress(sum(f.size or 0 for f in batch.files))
-        with interrupt_on_sigterm():
-            summary = run_batch(batch, fmt, output)
+        with opened(output, [*files, None if no_db else db]) as out:
+            batch = Batch(list(files), settings, None if no_db else db, resume=resume, keep_results=fmt != "none")
+            if not quiet and sys.stderr.isatty():
+                batch.progress = Progress(sum(f.size or 0 for f in batch.files))
+            with interrupt_on_sigterm():
+                summary = run_batch(batch, fmt, out)
     except (PackError, InputFileError, MatchError, StoreError, BatchError) as exc:
         fail(str(exc))
         return

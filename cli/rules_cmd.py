@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from clearance.cli.output import opened, output_option
 from clearance.cli.shared import fail, parse_date
 from clearance.engine import PackError, load_rules
 from clearance.engine.authoring.catalog import SCHEMA_KINDS, list_measures, render_list, render_show, schema, show
@@ -134,8 +135,9 @@ def show_cmd(measure_id: str, rules_path: Path | None, fmt: str) -> None:
 
 @rules.command("schema")
 @click.option("--kind", type=click.Choice(SCHEMA_KINDS), default="all", show_default=True, help="Which file kind.")
-@click.option("-o", "--output", type=click.File("w", encoding="utf-8"), default="-", help="Write the schema here.")
-def schema_cmd(kind: str, output) -> None:  # type: ignore[no-untyped-def]
+@output_option("Write the schema here.")
+def schema_cmd(kind: str, output: str) -> None:
     """The JSON Schema of the pack files (from the pydantic models), for editors: pack.yaml, measure files,
     lists/*.yaml and *.test.yaml (`--kind all`, the default, accepts any of them)."""
-    output.write(json.dumps(schema(kind), indent=2) + "\n")
+    with opened(output) as out:
+        out.write(json.dumps(schema(kind), indent=2) + "\n")

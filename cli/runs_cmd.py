@@ -13,6 +13,7 @@ from typing import TextIO
 
 import click
 
+from clearance.cli.output import opened, output_option
 from clearance.cli.shared import fail, printable
 from clearance.engine.report.formats import FORMATS, write
 from clearance.engine.report.summary import Summary
@@ -175,9 +176,9 @@ def _top_by_measure(rows: list[dict]) -> list[dict]:
 @runs.command()
 @click.argument("run_id", type=int)
 @click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="jsonl", show_default=True)
-@click.option("-o", "--output", type=click.File("w", encoding="utf-8"), default="-", help="Default: standard output.")
+@output_option("Write the lines here (not the database).")
 @db_option
-def export(run_id: int, fmt: str, output: TextIO, db: Path | None) -> None:
+def export(run_id: int, fmt: str, output: str, db: Path | None) -> None:
     """Every stored line of a run, in input order, in the output format of `clearance check`."""
     store = _store(db)
     try:
@@ -185,4 +186,5 @@ def export(run_id: int, fmt: str, output: TextIO, db: Path | None) -> None:
     except StoreError as exc:
         fail(str(exc))
         return
-    FORMATS[fmt](store.records(run_id), output, Summary())
+    with opened(output, [store.path]) as out:
+        FORMATS[fmt](store.records(run_id), out, Summary())

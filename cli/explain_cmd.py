@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from clearance.cli.shared import fail, parse_date
+from clearance.cli.shared import ID, fail, parse_date, say
 from clearance.engine import Checker, PackError, load_rules
 from clearance.engine.authoring.diff import diff as diff_lines
 from clearance.engine.authoring.diff import render_text as render_diff
@@ -35,7 +35,7 @@ def _record(options: dict[str, str | None], columns: tuple[str, ...]) -> dict[st
 
 @click.command()
 @click.argument("file", required=False)
-@click.option("--row", type=click.IntRange(min=1), default=None, help="The line of FILE to explain (1 = first).")
+@click.option("--row", type=ID, default=None, help="The line of FILE to explain (1 = first).")
 @click.option("--hts-code", help="The line as options (instead of FILE): tariff code.")
 @click.option("--origin", help="Country of origin (ISO alpha-2).")
 @click.option("--value", help="Customs value.")
@@ -78,7 +78,7 @@ def explain(
         explanation = explain_line(packs, records, row or 1, law_as_of, destination.upper() if destination else None)
     except (PackError, InputFileError, MatchError, IndexError) as exc:
         fail(str(exc).strip("'\""))
-    click.echo(json.dumps(to_json(explanation), indent=2) if fmt == "json" else render_text(explanation, verbose))
+    say(json.dumps(to_json(explanation), indent=2) if fmt == "json" else render_text(explanation, verbose))
 
 
 @click.command()
@@ -116,5 +116,5 @@ def diff(
         report = diff_lines(files, checkers[0], checkers[1], input_format, labels)  # type: ignore[arg-type]
     except (PackError, InputFileError, MatchError) as exc:
         fail(str(exc))
-    click.echo(json.dumps(diff_json(report), indent=2) if fmt == "json" else render_diff(report))
+    say(json.dumps(diff_json(report), indent=2) if fmt == "json" else render_diff(report))
     sys.exit(1 if exit_code and report.lines else 0)

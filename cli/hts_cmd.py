@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from clearance.cli.shared import fail, parse_date, rules_option
+from clearance.cli.shared import fail, parse_date, rules_option, say
 from clearance.engine import PackError, load_rules
 from clearance.engine.packs.load import contract_of
 from clearance.engine.reference import (
@@ -53,7 +53,7 @@ def import_cmd(file: Path, edition: str, effective: dt.date, db: Path) -> None:
         report = import_edition(db, file, edition, effective)
     except HtsError as exc:
         fail(str(exc))
-    click.echo(
+    say(
         f"imported {report.lines} lines of {file.name} as edition {report.edition} "
         f"(in force from {report.effective}) into {db} in {report.seconds:.2f} s"
     )
@@ -65,7 +65,7 @@ def editions_cmd(db: Path) -> None:
     """List the editions in the store with the date each is in force from."""
     ref = _reference(db)
     for e in ref.editions:
-        click.echo(f"{e.name}\tfrom {e.effective}\t{e.lines} lines\t{e.source}\tsha256 {e.sha256[:12]}")
+        say(f"{e.name}\tfrom {e.effective}\t{e.lines} lines\t{e.source}\tsha256 {e.sha256[:12]}")
 
 
 @hts.command("show")
@@ -98,9 +98,9 @@ def show_cmd(
     measures = covering_measures(pack, line.code, day) if pack is not None else []
     record = _record(ref, line, measures, day)
     if fmt == "json":
-        click.echo(json.dumps(record, indent=2, ensure_ascii=False))
+        say(json.dumps(record, indent=2))
     else:
-        click.echo(_text(record))
+        say(_text(record))
     if problem:
         fail(problem)
 

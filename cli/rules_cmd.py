@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from clearance.cli.output import opened, output_option
-from clearance.cli.shared import fail, parse_date
+from clearance.cli.shared import fail, parse_date, say
 from clearance.engine import PackError, load_rules
 from clearance.engine.authoring.catalog import SCHEMA_KINDS, list_measures, render_list, render_show, schema, show
 from clearance.engine.authoring.golden_report import golden_test, outcomes_json, render_outcomes
@@ -30,7 +30,7 @@ def rules() -> None:
 
 def _explain(code: str) -> None:
     try:
-        click.echo(describe(code).render())
+        say(describe(code).render())
     except KeyError:
         fail(f"unknown finding code {code!r} (codes: {', '.join(CODES)})")
 
@@ -61,7 +61,7 @@ def lint_cmd(path: Path | None, fmt: str, select: str | None, explain_code: str 
         fail(str(exc))
     text = render(report, fmt)
     if text:
-        click.echo(text)
+        say(text)
     sys.exit(report.exit_code)
 
 
@@ -73,7 +73,7 @@ def rule_cmd(code: str | None) -> None:
         _explain(code)
         return
     for c in CODES.values():
-        click.echo(f"{c.code}  {c.name:<24} {c.severity:<8} {c.summary}")
+        say(f"{c.code}  {c.name:<24} {c.severity:<8} {c.summary}")
 
 
 @rules.command("test")
@@ -91,9 +91,9 @@ def test_cmd(path: Path | None, law_as_of: dt.date | None, select: str | None, f
     if not outcomes:
         fail(f"no golden case matches {select!r}")
     if fmt == "json":
-        click.echo(json.dumps(outcomes_json(outcomes), indent=2))
+        say(json.dumps(outcomes_json(outcomes), indent=2))
     else:
-        click.echo(render_outcomes(outcomes))
+        say(render_outcomes(outcomes))
     sys.exit(0 if all(o.ok for o in outcomes) else 1)
 
 
@@ -116,7 +116,7 @@ RULES_OPTION = click.option(
 def list_cmd(rules_path: Path | None, on: dt.date | None, fmt: str) -> None:
     """List the measures of the packs: id, kind, heading, rate, dates and status."""
     rows = list_measures(_packs(rules_path), on)
-    click.echo(json.dumps(rows, indent=2) if fmt == "json" else render_list(rows))
+    say(json.dumps(rows, indent=2) if fmt == "json" else render_list(rows))
 
 
 @rules.command("show")
@@ -130,7 +130,7 @@ def show_cmd(measure_id: str, rules_path: Path | None, fmt: str) -> None:
         info = show(packs, measure_id)
     except KeyError:
         fail(f"no measure {measure_id!r} (see `clearance rules list`)")
-    click.echo(json.dumps(info, indent=2) if fmt == "json" else render_show(info))
+    say(json.dumps(info, indent=2) if fmt == "json" else render_show(info))
 
 
 @rules.command("schema")

@@ -14,7 +14,7 @@ from typing import TextIO
 import click
 
 from clearance.cli.output import opened, output_option
-from clearance.cli.shared import fail, printable
+from clearance.cli.shared import ID, fail, printable, say
 from clearance.engine.report.formats import FORMATS, write
 from clearance.engine.report.summary import Summary
 from clearance.engine.run.batch import Batch
@@ -97,7 +97,7 @@ def list_runs(db: Path | None) -> None:
 
 
 def _list(store: Store) -> None:
-    click.echo(
+    say(
         f"{'id':>4}  {'started':<25} {'status':<11} {'law as of':<10} {'lines':>9} {'accept':>9} "
         f"{'review':>9} {'reject':>9}  duty / files"
     )
@@ -105,7 +105,7 @@ def _list(store: Store) -> None:
         files = store.files(run["id"])
         names = ", ".join(printable(f["path"]) for f in files[:2]) + (f" (+{len(files) - 2})" if len(files) > 2 else "")
         duty = ", ".join(f"{v} {k}" for k, v in json.loads(run["duty"]).items()) or "0"
-        click.echo(
+        say(
             f"{run['id']:>4}  {run['started']:<25} {_status(run):<11} {run['law_as_of']:<10} {run['lines']:>9,} "
             f"{run['accept']:>9,} {run['review']:>9,} {run['reject']:>9,}  {duty}; {names}"
         )
@@ -116,7 +116,7 @@ def _status(run: dict) -> str:
 
 
 @runs.command()
-@click.argument("run_id", type=int)
+@click.argument("run_id", type=ID)
 @db_option
 def show(run_id: int, db: Path | None) -> None:
     """A run's summary: files, rule packs, verdict counts, duty by measure and heading, top reasons."""
@@ -126,12 +126,12 @@ def show(run_id: int, db: Path | None) -> None:
     except StoreError as exc:
         fail(str(exc))
         return
-    click.echo(f"run {run_id}: {_status(run)}; started {run['started']}, finished {run['finished'] or '-'}")
-    click.echo(f"law as of {run['law_as_of']}; clearance {run['version']}; rules {printable(run['rules'])}")
+    say(f"run {run_id}: {_status(run)}; started {run['started']}, finished {run['finished'] or '-'}")
+    say(f"law as of {run['law_as_of']}; clearance {run['version']}; rules {printable(run['rules'])}")
     for pack in json.loads(run["rule_packs"]):
-        click.echo(f"  pack {pack['id']} ({pack['jurisdiction']}) content sha256 {pack['content_hash']}")
+        say(f"  pack {pack['id']} ({pack['jurisdiction']}) content sha256 {pack['content_hash']}")
     for f in store.files(run_id):
-        click.echo(f"  file {printable(f['path'])}: {f['lines']:,} lines stored; sha256 {f['sha256'] or '-'}")
+        say(f"  file {printable(f['path'])}: {f['lines']:,} lines stored; sha256 {f['sha256'] or '-'}")
     counts = ", ".join(f"{run[v]:,} {v}" for v in ("accept", "review", "reject"))
     duty = ", ".join(f"{v} {k}" for k, v in json.loads(run["duty"]).items()) or "0"
     others = "".join(
@@ -139,14 +139,14 @@ def show(run_id: int, db: Path | None) -> None:
         for kind in ("taxes", "fees")
         if (sums := json.loads(run[kind]))
     )
-    click.echo(f"{run['lines']:,} lines: {counts}; total duty {duty}{others}")
+    say(f"{run['lines']:,} lines: {counts}; total duty {duty}{others}")
     rows = store.duty_by_measure(run_id)
-    click.echo(f"\nduty by measure and heading ({len(rows)}):")
+    say(f"\nduty by measure and heading ({len(rows)}):")
     for r in _top_by_measure(rows):
-        click.echo(f"  {r['measure']:<44} {r['heading']:<14} {r['lines']:>9,} lines {r['amount']:>18} {r['currency']}")
-    click.echo("\ntop reasons (errors and warnings):")
+        say(f"  {r['measure']:<44} {r['heading']:<14} {r['lines']:>9,} lines {r['amount']:>18} {r['currency']}")
+    say("\ntop reasons (errors and warnings):")
     for r in store.top_reasons(run_id):
-        click.echo(f"  {r['lines']:>9,}  {r['severity']:<7} {r['rule']:<32} e.g. {printable(r['example'])[:100]}")
+        say(f"  {r['lines']:>9,}  {r['severity']:<7} {r['rule']:<32} e.g. {printable(r['example'])[:100]}")
 
 
 def _top_by_measure(rows: list[dict]) -> list[dict]:
@@ -174,7 +174,7 @@ def _top_by_measure(rows: list[dict]) -> list[dict]:
 
 
 @runs.command()
-@click.argument("run_id", type=int)
+@click.argument("run_id", type=ID)
 @click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="jsonl", show_default=True)
 @output_option("Write the lines here (not the database).")
 @db_option

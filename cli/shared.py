@@ -21,9 +21,18 @@ def parse_date(ctx: click.Context | None, param: click.Parameter | None, value: 
         raise click.BadParameter(f"{value!r} is not a date YYYY-MM-DD") from None
 
 
+ID = click.IntRange(1, 2**63 - 1)  # a run id or row number: SQLite's and islice's integers
+
+
 def printable(text: str) -> str:
     """Control characters (newlines, terminal escapes) written as escapes, so a message stays one safe line."""
     return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
+
+
+def say(text: str) -> None:
+    """Print text for people: control characters in it (terminal escapes from packs, HTS descriptions or
+    input files) are written as escapes, line breaks and tabs kept. Every text output of a command goes through here."""
+    click.echo("\n".join("\t".join(map(printable, line.split("\t"))) for line in text.split("\n")))
 
 
 def fail(message: str) -> NoReturn:

@@ -54,16 +54,22 @@ class ImportReport:
     seconds: float
 
 
+MAX_UNIT = 64  # characters of one unit of quantity ("No.", "kg", "doz. pr.")
+
+
 def units_of(text: str) -> list[str]:
-    """`["No.","kg"]` -> ["No.", "kg"]; blanks and stray newlines dropped; plain text kept as one unit."""
+    """`["No.","kg"]` -> ["No.", "kg"]; blanks and stray newlines dropped; plain text kept as one unit.
+    Anything else (nested lists, numbers, a unit too long to be one) is an `HtsError`."""
     text = text.strip()
     if not text:
         return []
     try:
-        items = json.loads(text) if text.startswith("[") else [text]
-    except json.JSONDecodeError:
+        items = json.loads(text, parse_int=str, parse_float=str) if text.startswith("[") else [text]
+    except (json.JSONDecodeError, RecursionError):
         items = [text]
-    return [" ".join(str(u).split()) for u in items if str(u).strip()]
+    if not isinstance(items, list) or not all(isinstance(u, str) and len(u) <= MAX_UNIT for u in items):
+        raise HtsError(f"unit of quantity {text[:40]!r} is not a list of units")
+    return [" ".join(u.split()) for u in items if u.strip()]
 
 
 def read_export(data: bytes, source: str) -> list[dict]:
@@ -72,14 +78,22 @@ def read_export(data: bytes, source: str) -> list[dict]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise HtsError(f"{source}: not UTF-8 text: {exc}") from exc
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
+    if text and not text.endswith("\n"):
+        raise HtsError(f"{source}: the export does not end with a line break: it is cut short")
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    header = next(reader, [])
+    missing = [c for c in COLUMNS if c not in header]
     if missing:
         raise HtsError(f"{source}: not an HTSUS export: missing column(s) {', '.join(missing)}")
     rows: list[dict] = []
     stack: list[tuple[int, int]] = []  # (indent, pos) of the open ancestors
-    for pos, raw in enumerate(reader):
-        rows.append(_row(raw, pos, stack, rows, source))
+    try:
+        for pos, cells in enumerate(reader):
+            if len(cells) != len(header):
+                raise HtsError(f"{source}: row {pos + 2} has {len(cells)} fields, the header has {len(header)}")
+            rows.append(_row(dict(zip(header, cells, strict=True)), pos, stack, rows, source))
+    except csv.Error as exc:  # an unclosed quote: the file was cut inside a field
+        raise HtsError(f"{source}: line {reader.line_num}: {exc}: the export is cut short or malformed") from None
     if not rows:
         raise HtsError(f"{source}: the export has no rows")
     return rows
@@ -87,16 +101,17 @@ def read_export(data: bytes, source: str) -> list[dict]:
 
 def _row(raw: dict, pos: int, stack: list[tuple[int, int]], rows: list[dict], source: str) -> dict:
     where = f"{source}: row {pos + 2}"  # the header is line 1
-    if None in raw:
-        raise HtsError(f"{where}: more fields than the header")
     vals = {key: (raw.get(col) or "").strip() for col, key in COLUMNS.items()}
     code = vals["code"]
     if code and not _CODE.match(code):
         raise HtsError(f"{where}: {code!r} is not an HTS number")
+    if not vals["indent"].isascii() or not vals["indent"].isdigit() or len(vals["indent"]) > 3:
+        raise HtsError(f"{where}: indent {vals['indent']!r} is not a number")
+    indent = int(vals["indent"])
     try:
-        indent = int(vals["indent"])
-    except ValueError:
-        raise HtsError(f"{where}: indent {vals['indent']!r} is not a number") from None
+        units = units_of(vals["units"])
+    except HtsError as exc:
+        raise HtsError(f"{where}: {exc}") from None
     while stack and stack[-1][0] >= indent:
         stack.pop()
     parent = stack[-1][1] if stack else None
@@ -109,7 +124,7 @@ def _row(raw: dict, pos: int, stack: list[tuple[int, int]], rows: list[dict], so
         "pos": pos,
         "code": code.replace(".", ""),
         "indent": indent,
-        "units": json.dumps(units_of(vals["units"]), ensure_ascii=False),
+        "units": json.dumps(units, ensure_ascii=False),
         "parent": parent,
         "parent_code": parent_code,
     }

@@ -9,7 +9,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import models_json_schema
 
-from ..packs.load import TEST_SUFFIX, Pack
+from ..packs.load import TEST_SUFFIX, Pack, pack_files
 from ..packs.model import Measure, MeasureFile, PackHeader
 from ..packs.queries import in_force, members, target_names
 from ..packs.source import SourceError, display, read_doc
@@ -99,7 +99,7 @@ def find_measure(packs: dict[str, Pack], measure_id: str) -> tuple[Pack, Measure
 
 def where(pack: Pack, measure_id: str) -> tuple[Path, int] | None:
     """The file and line that define a measure."""
-    for path in sorted(pack.root.rglob("*.yaml")):
+    for path in pack_files(pack.root, "*.yaml"):
         rel = path.relative_to(pack.root).as_posix()
         if rel == "pack.yaml" or rel.startswith("lists/") or path.name.endswith(TEST_SUFFIX):
             continue

@@ -26,7 +26,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..packs.load import TEST_SUFFIX, Pack, PackError, PackLoader
+from ..packs.load import TEST_SUFFIX, Pack, PackError, PackLoader, pack_files
 from ..report.result import Result
 from ..run.check import Checker
 
@@ -124,7 +124,7 @@ def load_cases(path: Path) -> CaseFile:
 
 
 def case_files(root: Path) -> list[Path]:
-    return sorted(p for p in root.rglob(f"*{TEST_SUFFIX}") if p.is_file())
+    return pack_files(root, f"*{TEST_SUFFIX}")
 
 
 def compare(expect: Expect, r: Result) -> list[str]:

@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..packs.load import BUNDLED_RULES
+from ..packs.load import BUNDLED_RULES, PackError, load_pack
 from ..packs.source import display
 from .lint_checks import check_limits, check_references
 from .lint_codes import CODES
@@ -60,7 +60,20 @@ def lint_pack(root: Path) -> PackSource:
     check_references(src)
     check_overlaps(src)
     check_limits(src)
+    _loader(src)
     return src
+
+
+def _loader(src: PackSource) -> None:
+    """Lint runs the loader `check` uses: a pack it refuses is never clean (CL001 with its message, when
+    lint's own reading found no error to explain it)."""
+    try:
+        load_pack(src.root)
+    except PackError as exc:
+        if not any(CODES[f.code].severity == "error" for f in src.findings):
+            message = str(exc)
+            file = Path(message.split(":", 1)[0])
+            src.add("CL001", file if file.is_file() else src.root / "pack.yaml", 1, message)
 
 
 def _golden_targets(sources: list[PackSource]) -> list[Finding]:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from ..packs.load import TEST_SUFFIX, CodeList
+from ..packs.load import TEST_SUFFIX, CodeList, PackError, pack_file
 from ..packs.model import Measure, MeasureFile, PackHeader, Precedence
 from ..packs.source import Doc, Loc, SourceError, plain_loc, read_doc
 from .golden import Case, CaseFile
@@ -224,9 +224,20 @@ def read_cases(src: PackSource, path: Path) -> None:
 def read_pack(root: Path) -> PackSource:
     """Every file of one pack folder, read and validated as far as it goes."""
     src = PackSource(root)
-    read_header(src, root / "pack.yaml")
+    header = root / "pack.yaml"
+    try:
+        special = header.exists() and not pack_file(root, header)  # a FIFO or device is never opened
+    except PackError as exc:
+        src.add("CL001", header, 1, str(exc))
+        special = True
+    if not special:
+        read_header(src, header)
     for path in sorted(root.rglob("*")):
-        if not path.is_file() or path.suffix not in (".yaml", ".csv") or path == root / "pack.yaml":
+        try:
+            if not pack_file(root, path) or path == root / "pack.yaml":
+                continue
+        except PackError as exc:  # outside the pack, or too big: reported, never read
+            src.add("CL001", path, 1, str(exc))
             continue
         rel = path.relative_to(root).as_posix()
         if path.name.endswith(TEST_SUFFIX):

@@ -11,6 +11,7 @@ import csv
 import functools
 import hashlib
 import re
+import stat
 from pathlib import Path
 
 import yaml
@@ -109,11 +110,32 @@ def read_yaml(path: Path, loader: type[yaml.SafeLoader] = PackLoader) -> object:
         ) from exc
 
 
-def _inside(root: Path, path: Path) -> Path:
-    resolved = path.resolve()
-    if not resolved.is_relative_to(root.resolve()):
+MAX_PACK_FILE = 16 << 20  # bytes of one pack file (the largest shipped list is a few hundred KB)
+
+
+def pack_file(root: Path, path: Path) -> bool:
+    """Whether `path` is a pack file to read: a regular `.yaml`/`.csv` file (FIFOs, devices and dangling
+    links are skipped unread). A link that leads outside `root`, or a file over `MAX_PACK_FILE` bytes, is a
+    `PackError` before a byte of it is read. Every command that reads a pack (check, lint, test, show)
+    asks this of each file."""
+    if path.suffix not in (".yaml", ".csv"):
+        return False
+    try:
+        info = path.stat()
+    except OSError:
+        return False
+    if not stat.S_ISREG(info.st_mode):
+        return False
+    if not path.resolve().is_relative_to(root.resolve()):
         raise PackError(f"{path}: points outside the pack folder {root}")
-    return resolved
+    if info.st_size > MAX_PACK_FILE:
+        raise PackError(f"{path}: {info.st_size:,} bytes; a pack file holds at most {MAX_PACK_FILE:,}")
+    return True
+
+
+def pack_files(root: Path, pattern: str = "*") -> list[Path]:
+    """The files of a pack (or rules) folder to read, in order (see `pack_file`)."""
+    return [path for path in sorted(root.rglob(pattern)) if pack_file(root, path)]
 
 
 def _read_list(root: Path, path: Path) -> CodeList:
@@ -178,7 +200,7 @@ def load_pack(folder: Path | str) -> Pack:
     """Load and validate one pack folder."""
     root = Path(folder)
     header_path = root / "pack.yaml"
-    if not header_path.is_file():
+    if not header_path.is_file() or not pack_file(root, header_path):
         raise PackError(f"{root}: not a rule pack (no pack.yaml)")
     try:
         header = PackHeader.model_validate(read_yaml(header_path))
@@ -188,11 +210,8 @@ def load_pack(folder: Path | str) -> Pack:
     lists: dict[str, CodeList] = {}
     measures: list[Measure] = []
     files: list[str] = []
-    for path in sorted(root.rglob("*")):
-        if not path.is_file() or path.suffix not in (".yaml", ".csv"):
-            continue
+    for path in pack_files(root):
         rel = path.relative_to(root).as_posix()
-        _inside(root, path)
         if path.name.endswith(TEST_SUFFIX):
             continue
         digest.update(rel.encode() + b"\0" + path.read_bytes() + b"\0")

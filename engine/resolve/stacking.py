@@ -8,6 +8,7 @@ nothing. Two survivors of one group with nothing to decide between them make the
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
 from decimal import Decimal
 from sys import intern
@@ -16,7 +17,7 @@ from ..duty.expression import UNITS, ZERO, round_money
 from ..entries.line import Line
 from ..match.compile import CompiledPack, RuleRef
 from ..packs.model import Condition, Measure
-from ..packs.queries import members
+from ..packs.queries import target_names
 from ..report.result import SEVERITY_OF_ACTION, DutyLine, Excluded, QuotaClaim, Reason, Result, verdict_of
 from .amount import Settled, cite, compute, measure_reason, own_basis
 from .charges import Charges, added_basis, charge_lines, dependencies, rounding_of
@@ -64,30 +65,55 @@ def _cite(citations: list[str]) -> str:
     return intern(cite(citations))
 
 
+MAX_EDGES = 100_000  # stacking edges of one line's plan: past it, the pack asks too much of one line
+
+
+class StackingError(Exception):
+    """The measures that apply to one line have more stacking edges than `MAX_EDGES`."""
+
+
+def _named(applied: dict[str, Measure]) -> dict[str, list[str]]:
+    """The ids each target name (a measure id, `group:NAME`) names among `applied`, found in one pass."""
+    out: dict[str, list[str]] = {}
+    for m in applied.values():
+        for name in target_names(m):
+            out.setdefault(name, []).append(m.id)
+    return out
+
+
 def build_edges(compiled: CompiledPack, applied: dict[str, Measure], refs: frozenset[RuleRef]) -> list[Edge]:
     edges: list[Edge] = []
     shared = compiled.records
+    named = _named(applied)
     for mid, m in applied.items():
         for ex in m.stacking.excludes:
             reason = ex.reason or f"excluded by {m.title}"
-            for t in members(ex.target, applied.values()):
-                if t.id != mid:
-                    edges.append(_edge(shared, m, t.id, ex.when, ex.portion, ex.heading, reason, _cite(m.citations)))
+            _bound(edges)
+            for t in named.get(ex.target, ()):
+                if t != mid:
+                    edges.append(_edge(shared, m, t, ex.when, ex.portion, ex.heading, reason, _cite(m.citations)))
     active = [p for p in compiled.pack.header.precedence if RuleRef("precedence", p.id) in refs]
     replaced = {old for p in active for old in p.replaces}
     for p in active:
         if p.id in replaced:
             continue
-        ranks = [[m.id for t in rank for m in members(t, applied.values())] for rank in p.order]
+        ranks = [[mid for t in rank for mid in named.get(t, ())] for rank in p.order]
         for i, higher in enumerate(ranks):
             for lower in ranks[i + 1 :]:
+                _bound(edges, len(higher) * len(lower))
                 for a in higher:
                     for b in lower:
                         if a != b:
                             reason = f"order of precedence {p.id}: {p.title}"
                             by = _cite(p.citations)
                             edges.append(_edge(shared, applied[a], b, p.when, "all", None, reason, by))
+    _bound(edges)
     return edges
+
+
+def _bound(edges: list[Edge], more: int = 0) -> None:
+    if len(edges) + more > MAX_EDGES:
+        raise StackingError(f"the measures that apply have more than {MAX_EDGES:,} stacking rules between them")
 
 
 @dataclass(frozen=True)
@@ -117,7 +143,7 @@ def plan(compiled: CompiledPack, refs: frozenset[RuleRef]) -> Plan:
             edges=tuple(edges),
             order=tuple(order),
             cycle=tuple(cycle),
-            edges_from={mid: out for mid in applied if (out := tuple(e for e in edges if e.source == mid))},
+            edges_from=_by_source(edges),
             capped=_conditions(applied, refs, "cap"),
             unmet={mid: found for mid, m in applied.items() if (found := _unmet(compiled.records, m, refs))},
             unconfirmed={
@@ -173,24 +199,35 @@ def _unconfirmed(m: Measure) -> Reason:
     return measure_reason(m, "warning", f"unconfirmed measure applies: {m.title}{note}")
 
 
+def _by_source(edges: list[Edge]) -> dict[str, tuple[Edge, ...]]:
+    """Each measure's outgoing edges, in edge order (one pass over the edges)."""
+    out: dict[str, list[Edge]] = {}
+    for e in edges:
+        out.setdefault(e.source, []).append(e)
+    return {mid: tuple(found) for mid, found in out.items()}
+
+
 def topological(ids: list[str], edges: list[tuple[str, str]]) -> tuple[list[str], list[str]]:
-    """Kahn's algorithm over (before, after) pairs, stable in pack order. Returns the order and the ids
-    left in a cycle."""
-    incoming = {i: 0 for i in ids}
-    for _, target in edges:
+    """Kahn's algorithm over (before, after) pairs, stable in pack order (the ready measure first in `ids`
+    goes first), in O((V + E) log V). Returns the order and the ids left in a cycle."""
+    position = {i: n for n, i in enumerate(ids)}
+    incoming = dict.fromkeys(ids, 0)
+    targets: dict[str, list[str]] = {}
+    for source, target in edges:
         incoming[target] += 1
+        targets.setdefault(source, []).append(target)
     order: list[str] = []
-    ready = [i for i in ids if incoming[i] == 0]
+    ready = [position[i] for i in ids if incoming[i] == 0]
+    heapq.heapify(ready)
     while ready:
-        node = ready.pop(0)
+        node = ids[heapq.heappop(ready)]
         order.append(node)
-        for source, target in edges:
-            if source == node:
-                incoming[target] -= 1
-                if incoming[target] == 0:
-                    ready.append(target)
-        ready.sort(key=ids.index)
-    cycle = [i for i in ids if i not in order]
+        for target in targets.get(node, ()):
+            incoming[target] -= 1
+            if incoming[target] == 0:
+                heapq.heappush(ready, position[target])
+    done = set(order)
+    cycle = [i for i in ids if i not in done]
     return order + cycle, cycle
 
 

@@ -234,8 +234,9 @@ def parse_line(
     problems: list[InputProblem] = []
     fields: dict[str, object] = {"row": row}
     contract = contract or bundled_contract()
-    dest = (cols.get("destination") or default_destination or contract.default or "").upper()
-    if not re.fullmatch(r"[A-Z]{2}", dest) or not dest.isascii():
+    given = cols.get("destination") or default_destination or contract.default or ""
+    dest = given.upper()
+    if not re.fullmatch(r"[A-Z]{2}", dest) or not given.isascii():
         message = f"{dest!r} is not a country code" if dest else "missing (no --destination and no default pack)"
         problems.append(InputProblem(column="destination", message=message))
     fields["destination"] = dest

@@ -4,6 +4,8 @@ the probe's own folder and returns the path it made; nothing here runs clearance
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import re
@@ -84,11 +86,26 @@ def hts_cut(where: Path, lines: int = 13_000) -> Path:
 
 
 def hts_rows(where: Path, rows: list[list[str]], name: str = "hts.csv") -> Path:
+    """The first lines of the 2026 export, then `rows` (written as CSV, so any character reaches a cell)."""
     head = HTS.read_text(encoding="utf-8-sig").splitlines()[:40]
-    body = [",".join(json.dumps(c) for c in row) for row in rows]
+    body = io.StringIO()
+    csv.writer(body, quoting=csv.QUOTE_ALL, lineterminator="\n").writerows(rows)
     path = where / name
-    path.write_text("\n".join([*head, *body]) + "\n", encoding="utf-8")
+    path.write_text("\n".join(head) + "\n" + body.getvalue(), encoding="utf-8")
     return path
+
+
+def retitle(pack: Path, measure_id: str, prefix: str) -> None:
+    """Put `prefix` (e.g. terminal escapes) before the title of one measure of a pack."""
+    import yaml
+
+    for path in sorted(pack.rglob("*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for m in data.get("measures", []) if isinstance(data, dict) else []:
+            if isinstance(m, dict) and m.get("id") == measure_id:
+                m["title"] = prefix + str(m.get("title", ""))
+                path.write_text(yaml.safe_dump(data), encoding="utf-8")
+                return
 
 
 def pack_copy(where: Path, name: str = "us") -> Path:

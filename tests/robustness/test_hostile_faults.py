@@ -139,17 +139,20 @@ def test_a_huge_pack_file_is_refused_before_it_is_read(tmp_path: Path, args: tup
     assert time.monotonic() - started < 30
 
 
-def test_lint_runs_the_loader_check_uses(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "scope", [{"origins": [["JP"]]}, {"codes": {"prefixes": [["8479"]]}}, {"attributes": {"purpose": [["sale"]]}}]
+)
+def test_lint_runs_the_loader_check_uses(tmp_path: Path, scope: dict) -> None:
+    """A list item that is itself a list: check refused the pack while lint called it clean."""
     root = tmp_path / "t"
-    (root / "lists").mkdir(parents=True)
+    root.mkdir()
     (root / "pack.yaml").write_text("id: t\ntitle: t\njurisdiction: US\ncurrency: USD\nminor_unit: 2\n")
     measure = {"id": "t.m", "title": "m", "kind": "duty", "heading": "9903.01.25", "rate": "1%",
-               "scope": {"codes": {"lists": ["l"]}}, "dates": {"from": "2025-01-01"}}  # fmt: skip
+               "scope": scope, "dates": {"from": "2025-01-01"}}  # fmt: skip
     (root / "m.yaml").write_text(yaml.safe_dump({"instrument": "T", "citations": ["T"], "measures": [measure]}))
-    (root / "lists" / "l.yaml").write_text('name: l\ncodes: [["8479"]]\n')  # a list item that is itself a list
-    checked = invoke("check", entries(tmp_path), "--rules", root, "--no-db")
-    assert checked.exit_code == 2
-    assert invoke("rules", "lint", root).exit_code == 1
+    assert invoke("check", entries(tmp_path), "--rules", root, "--no-db").exit_code == 2
+    linted = invoke("rules", "lint", root)
+    assert linted.exit_code == 1 and "CL001" in linted.stdout, linted.stdout
 
 
 def test_stacking_many_measures_on_one_line_is_not_cubic(tmp_path: Path) -> None:

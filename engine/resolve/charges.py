@@ -118,6 +118,7 @@ def charge_lines(
                     amount=minor_unit_rounding(minor).apply(ZERO),
                 )
                 lines["duty"].append(zero)
+                totals["duty"] += zero.amount  # nothing, in the currency's minor unit (0.00)
             continue
         if m.kind != "duty" or s.amount is None or s.basis_value is None:
             continue

@@ -332,7 +332,7 @@ def resolve(compiled: CompiledPack, line: Line, refs: frozenset[RuleRef]) -> Res
             if cond.id in unmet:
                 reasons.append(unmet[cond.id])
     reasons += (e.note for e in fired)
-    total = charges.totals["duty"]
+    total = charges.totals["duty"] + sum((z.amount for z in zero_lines), ZERO)  # zero lines: 0.00, not 0
     reasons += compare_declared(compiled, line, duties, total, applied, excluded)
     return _result(line, header.currency, duties, reasons, excluded, header.minor_unit, total, claims, charges)
 

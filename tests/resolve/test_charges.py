@@ -151,3 +151,14 @@ def test_pack_errors(tmp_path: Path, measure: str, message: str) -> None:
     text = f"instrument: test\ncitations: [Test 1]\nmeasures:\n  - {measure}\n"
     with pytest.raises(PackError, match=message):
         load_pack(pack_dir(tmp_path, text))
+
+
+def test_a_line_of_zero_duty_lines_compares_its_declared_duty_in_the_minor_unit(packs) -> None:
+    """Only an exclusion's 0% line (9903.01.29, column 2 country): the total is 0.00, as before taxes existed."""
+    checker = Checker(packs, dt.date(2026, 11, 25))
+    [r] = checker.check(
+        [{"hts_code": "8479.89.95", "origin": "RU", "value": "1000", "entry_date": "2025-06-01", "declared_duty": "10"}]
+    )
+    assert [(d.heading, str(d.amount)) for d in r.duties] == [("9903.01.29", "0.00")] and str(r.total_duty) == "0.00"
+    declared = [x.message for x in r.reasons if x.rule == "declared.duty"]
+    assert declared == ["over-declared: refund of 10.00 USD (declared 10.00, computed 0.00)"]

@@ -40,7 +40,14 @@ def _explain(code: str) -> None:
 @click.option("--format", "fmt", type=click.Choice(LINT_FORMATS), default="text", show_default=True)
 @click.option("--select", metavar="CODES", help="Report only these codes, comma-separated (e.g. CL002,CL004).")
 @click.option("--explain", "explain_code", metavar="CODE", help="Print the documentation of a finding code.")
-def lint_cmd(path: Path | None, fmt: str, select: str | None, explain_code: str | None) -> None:
+@click.option(
+    "--max-age",
+    type=click.IntRange(min=0),
+    metavar="DAYS",
+    help="CL014: a pack whose newest published date is older than this is stale (default: the pack's "
+    "`stale_after_days`).",
+)
+def lint_cmd(path: Path | None, fmt: str, select: str | None, explain_code: str | None, max_age: int | None) -> None:
     """Lint PATH (a rules folder, a pack folder or one file of a pack; default: the shipped rules).
 
     Every problem with its file, line and code: schema errors, overlapping measures with nothing to decide
@@ -56,7 +63,7 @@ def lint_cmd(path: Path | None, fmt: str, select: str | None, explain_code: str 
     if unknown:
         fail(f"unknown finding code(s) {', '.join(unknown)}")
     try:
-        report = lint(path, codes)
+        report = lint(path, codes, max_age=max_age)
     except LintError as exc:
         fail(str(exc))
     text = render(report, fmt)
@@ -111,11 +118,19 @@ RULES_OPTION = click.option(
 
 @rules.command("list")
 @RULES_OPTION
-@click.option("--on", callback=parse_date, metavar="DATE", help="Only measures in force on DATE.")
+@click.option(
+    "--on",
+    "--law-as-of",
+    "on",
+    callback=parse_date,
+    metavar="DATE",
+    help="Only measures in force on DATE (law as of it).",
+)
+@click.option("--origin", metavar="CODE", help="Only measures whose scope takes in goods of this origin (ISO code).")
 @click.option("--format", "fmt", type=TEXT_JSON, default="text", show_default=True)
-def list_cmd(rules_path: Path | None, on: dt.date | None, fmt: str) -> None:
+def list_cmd(rules_path: Path | None, on: dt.date | None, origin: str | None, fmt: str) -> None:
     """List the measures of the packs: id, kind, heading, rate, dates and status."""
-    rows = list_measures(_packs(rules_path), on)
+    rows = list_measures(_packs(rules_path), on, origin.upper() if origin else None)
     say(json.dumps(rows, indent=2) if fmt == "json" else render_list(rows))
 
 

@@ -11,7 +11,7 @@ from pydantic.json_schema import models_json_schema
 
 from ..packs.load import TEST_SUFFIX, Pack, pack_files
 from ..packs.model import Measure, MeasureFile, PackHeader
-from ..packs.queries import in_force, members, target_names
+from ..packs.queries import admits_origin, in_force, members, target_names
 from ..packs.source import SourceError, display, read_doc
 from .golden import CaseFile
 
@@ -65,13 +65,15 @@ def schema(kind: str = "all") -> dict:
     return out
 
 
-def list_measures(packs: dict[str, Pack], on: dt.date | None = None) -> list[dict]:
+def list_measures(packs: dict[str, Pack], on: dt.date | None = None, origin: str | None = None) -> list[dict]:
     """Every measure (of the packs, in pack order), or only those in force on `on` (published by then
-    and with `on` inside their window)."""
+    and with `on` inside their window), and only those whose scope takes in goods of `origin`."""
     rows = []
     for juris, pack in packs.items():
         for m in pack.measures:
             if on is not None and not in_force(m.dates, on, law_as_of=on):
+                continue
+            if origin is not None and not admits_origin(pack.header, m.scope, origin):
                 continue
             rows.append(
                 {
@@ -172,6 +174,8 @@ def _scope(pack: Pack, m: Measure) -> dict:
         out["codes"] = codes
     if s.shares:
         out["shares"] = [t.model_dump(exclude_none=True) for t in s.shares]
+    if s.value is not None:
+        out["value"] = s.value.model_dump(exclude_none=True)
     if s.requires_fields:
         out["requires_fields"] = s.requires_fields
     areas = {o[5:]: pack.header.areas[o[5:]] for o in s.origins + s.exclude_origins if o.startswith("area:")}
@@ -319,7 +323,8 @@ def _scope_lines(scope: dict) -> list[str]:
         parts.append(f"except prefixes {', '.join(codes['exclude_prefixes'])}" if codes.get("exclude_prefixes") else "")
         parts.append(", ".join(f"except list {n} ({sizes[n]} prefixes)" for n in codes.get("exclude_lists", [])))
         out.append("codes " + "; ".join(p for p in parts if p))
-    for name in ("modes", "spi", "exclude_spi", "attributes", "exclude_attributes", "shares", "requires_fields"):
+    shown = ("modes", "spi", "exclude_spi", "attributes", "exclude_attributes", "shares", "value", "requires_fields")
+    for name in shown:
         if name in scope:
             out.append(f"{name} {scope[name]}")
     return out

@@ -86,6 +86,7 @@ def _facets(s: Scope) -> list[tuple[str, Scope]]:
         ("spi", Scope(spi=s.spi, exclude_spi=s.exclude_spi)),
         ("attributes", Scope(attributes=s.attributes, exclude_attributes=s.exclude_attributes)),
         ("shares", Scope(shares=s.shares)),
+        ("value", Scope(value=s.value)),
         ("fields", Scope(requires_fields=s.requires_fields)),
     ]
 

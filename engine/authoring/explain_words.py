@@ -70,6 +70,9 @@ def _scope_part(pack: Pack, m: Measure, name: str, line: Line) -> str:
                 bounds.append(f"< {t.lt}")
             tests.append(f"{t.field} {' and '.join(bounds)} of the value (line: {_share(line, t.field)})")
         return "; ".join(tests)
+    if name == "value" and s.value is not None:
+        bounds = [f"at most {s.value.lte}" if s.value.lte else "", f"above {s.value.gt}" if s.value.gt else ""]
+        return f"customs value {' and '.join(b for b in bounds if b)} {pack.header.currency} (line: {line.value})"
     declared = [f for f in s.requires_fields if (line.loaded_date if f == "loaded_date" else getattr(line, f, None))]
     return f"declares {', '.join(s.requires_fields)} (line declares: {', '.join(declared) or 'none of them'})"
 

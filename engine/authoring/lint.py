@@ -6,6 +6,7 @@ Reading goes on past each problem (`lint_read.py`); what validates is then cross
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,13 +106,39 @@ def _jurisdictions(sources: list[PackSource]) -> list[Finding]:
     return out
 
 
-def lint(path: Path | str | None = None, select: set[str] | None = None) -> LintReport:
+def _stale(sources: list[PackSource], today: dt.date, max_age: int | None) -> list[Finding]:
+    """CL014 for a pack whose newest `published` date is more than its allowed age (`max_age`, else the pack's
+    own `stale_after_days`) before `today`."""
+    out = []
+    for src in sources:
+        limit = max_age if max_age is not None else (src.header.stale_after_days if src.header else None)
+        dates = [loc.measure.dates.published for loc in src.measures if loc.measure.dates.published]
+        if limit is None or not dates:
+            continue
+        if (today - max(dates)).days > limit:
+            newest = max(dates)
+            message = (
+                f"pack {src.root.name}: newest published date {newest} is {(today - newest).days} days before "
+                f"{today} (more than {limit})"
+            )
+            out.append(Finding("CL014", src.root / "pack.yaml", 1, message))
+    return out
+
+
+def lint(
+    path: Path | str | None = None,
+    select: set[str] | None = None,
+    today: dt.date | None = None,
+    max_age: int | None = None,
+) -> LintReport:
     """Lint a rules folder (default: the bundled rules), a pack folder, or one file of a pack.
-    `select` keeps only these codes."""
+    `select` keeps only these codes; a pack with nothing published in the `max_age` days (default: its own
+    `stale_after_days`, else not checked) before `today` (default: the date today) is stale."""
     base = Path(path) if path is not None else BUNDLED_RULES
     folders, only = pack_folders(base)
     sources = [lint_pack(folder) for folder in folders]
     findings = [f for src in sources for f in src.findings] + _golden_targets(sources) + _jurisdictions(sources)
+    findings += _stale(sources, today or dt.date.today(), max_age)
     if only is not None:
         findings = [f for f in findings if f.file.resolve() == only]
     if select:

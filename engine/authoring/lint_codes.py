@@ -230,6 +230,23 @@ on either side. (Only checked when the pack declares an `attributes` vocabulary.
 """,
 )
 
+_code(
+    "CL014",
+    "stale-pack",
+    "warning",
+    "The newest `published` date of a pack is older than its allowed age (`stale_after_days` in `pack.yaml`, "
+    "or `clearance rules lint --max-age DAYS`): law issued since may be missing.",
+    """
+## Why is this reported?
+A pack is the law as someone last encoded it. When nothing in it was published for months, a broker cannot see
+whether the law stood still or the pack fell behind; the lint makes the gap visible.
+
+## Fix
+Encode what was issued since (with `published` dates), or raise `stale_after_days` for a pack whose law rarely
+changes.
+""",
+)
+
 
 def describe(code: str) -> Code:
     """The documentation of a finding code (case-insensitive); KeyError if unknown."""

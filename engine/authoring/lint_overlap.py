@@ -176,7 +176,7 @@ def _window(m: Measure) -> Window:
 def _unrestricted(c: Measure) -> bool:
     """Applies to every line of its origins and dates (no codes, modes, SPI, attributes, shares, fields)."""
     s = c.scope
-    narrowed = s.modes or s.spi or s.exclude_spi or s.attributes or s.exclude_attributes or s.shares
+    narrowed = s.modes or s.spi or s.exclude_spi or s.attributes or s.exclude_attributes or s.shares or s.value
     return s.codes is None and not narrowed and not s.requires_fields and c.dates.in_transit is None
 
 

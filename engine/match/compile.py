@@ -12,11 +12,11 @@ import datetime as dt
 from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import ROUND_FLOOR, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from ..entries.line import Line, attribute_value
 from ..packs.load import Pack
-from ..packs.model import SHARE_FIELDS, Alternative, Condition, Measure, Scope
+from ..packs.model import SHARE_FIELDS, Alternative, Condition, Measure, Scope, ValueTest
 from ..packs.queries import code_prefixes, known
 
 Cond = dict
@@ -134,6 +134,8 @@ class CompiledPack:
                 if line.value > 0:
                     share = (part * 10000 / line.value).to_integral_value(rounding=ROUND_FLOOR)
                     f[f"sh_{name}"] = self.canonical(f"sh_{name}", int(share))
+        if "val" in self.bounds:  # some rule tests the customs value (in the pack's minor unit)
+            f["val"] = self.canonical("val", minor_units(line.value, self.pack.header.minor_unit, up=True))
         for name in ("quantity", "mfn_rate"):
             if getattr(line, name) is not None:
                 f[f"has_{name}"] = 1
@@ -145,9 +147,15 @@ ORDERED = ("$lt", "$lte", "$gt", "$gte")
 OPERATORS = ("$and", "$or", "$ex", "$nex", *COMPARISONS)
 
 
+def minor_units(amount: Decimal, minor_unit: int, up: bool = False) -> int:
+    """An amount in whole minor units (cents), rounded down (or `up`: a line's value, so that 800.001 is
+    above a limit of 800)."""
+    return int((amount * 10**minor_unit).to_integral_value(rounding=ROUND_CEILING if up else ROUND_FLOOR))
+
+
 def canonical_field(name: str) -> bool:
     """Fields whose values the rules only compare with constants: dates and content shares."""
-    return name in ("d", "ld") or name.startswith("sh_")
+    return name in ("d", "ld", "val") or name.startswith("sh_")
 
 
 def date_bounds(conds: Iterable[Cond]) -> dict[str, list[int]]:
@@ -272,8 +280,19 @@ class _Compiler:
                 out.append({"$gte": {f"sh_{test.field}": basis_points(test.gte)}})
             if test.lt is not None:
                 out.append({"$lt": {f"sh_{test.field}": basis_points(test.lt)}})
+        if scope.value is not None:
+            out += self.value_test(scope.value)
         out += [self.has(f) for f in scope.requires_fields]
         return out
+
+    def value_test(self, test: ValueTest) -> list[Cond | None]:
+        """`lte X` is `val < X + 1 minor unit`, `gt X` is `val >= X + 1`: the canonical value of a line
+        (the greatest bound not above it) then compares exactly as the value itself."""
+        minor = self.pack.header.minor_unit
+        return [
+            {"$lt": {"val": minor_units(Decimal(test.lte), minor) + 1}} if test.lte is not None else None,
+            {"$gte": {"val": minor_units(Decimal(test.gt), minor) + 1}} if test.gt is not None else None,
+        ]
 
     def has(self, name: str) -> Cond:
         return {"$ex": {"ld": 1}} if name == "loaded_date" else {f"has_{name}": 1}

@@ -67,6 +67,26 @@ class ShareTest(Strict):
         return self
 
 
+class ValueTest(Strict):
+    """A test on the line's customs value, in the pack's currency: `lte: "800"` (at most), `gt: "800"` (above)."""
+
+    lte: str | None = None
+    gt: str | None = None
+
+    @field_validator("lte", "gt")
+    @classmethod
+    def _amount(cls, v: str | None) -> str | None:
+        if v is not None and not re.fullmatch(r"\d+(\.\d{1,4})?", v):
+            raise ValueError("a value bound is an amount in the pack's currency, e.g. '800' or '800.00'")
+        return v
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> ValueTest:
+        if self.lte is None and self.gt is None:
+            raise ValueError("a value test needs `lte` or `gt`")
+        return self
+
+
 class Scope(Strict):
     """Where a measure applies. Empty lists mean 'any'."""
 
@@ -79,6 +99,7 @@ class Scope(Strict):
     attributes: dict[str, list[str]] = {}
     exclude_attributes: dict[str, list[str]] = {}
     shares: list[ShareTest] = []
+    value: ValueTest | None = None
     requires_fields: list[BasisField | Literal["quantity", "mfn_rate", "loaded_date"]] = []
 
 
@@ -289,6 +310,7 @@ class PackHeader(Strict):
     attributes: dict[str, str] = {}
     precedence: list[Precedence] = []
     rounding: dict[Charge, ChargeRounding] = {}  # per charge kind; none: each line half up to the minor unit
+    stale_after_days: int | None = Field(default=None, ge=1)  # lint CL014: newest `published` older than this
 
 
 class MeasureFile(Strict):

@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING
 
-from .model import CodeScope, Dates, Measure, PackHeader
+from .model import CodeScope, Dates, Measure, PackHeader, Scope
 
 if TYPE_CHECKING:
     from .load import CodeList
@@ -51,6 +51,16 @@ def known_origin(header: PackHeader, origin: str) -> bool:
     if origin == "*" or (len(origin) == 2 and origin.isascii() and origin.isalpha() and origin.isupper()):
         return True
     return origin.startswith("area:") and origin[5:] in header.areas
+
+
+def admits_origin(header: PackHeader, scope: Scope, origin: str) -> bool:
+    """Whether a scope's origins take in goods of `origin` (ISO alpha-2): named, in a named area, or `*`,
+    and not excluded."""
+
+    def names(o: str) -> bool:
+        return o == origin or (o.startswith("area:") and origin in header.areas.get(o[5:], ()))
+
+    return ("*" in scope.origins or any(map(names, scope.origins))) and not any(map(names, scope.exclude_origins))
 
 
 def code_prefixes(code: str) -> Iterator[str]:

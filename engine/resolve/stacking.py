@@ -22,6 +22,7 @@ from ..report.result import SEVERITY_OF_ACTION, DutyLine, Excluded, QuotaClaim, 
 from .amount import Settled, cite, compute, measure_reason, own_basis
 from .charges import Charges, added_basis, charge_lines, dependencies, rounding_of
 from .declared import compare_declared
+from .entry_checks import input_reasons
 
 
 @dataclass(frozen=True)
@@ -279,16 +280,8 @@ def _apply_edge(
 def resolve(compiled: CompiledPack, line: Line, refs: frozenset[RuleRef]) -> Result:
     """Duties, exclusions, reasons and verdict of one matched line."""
     header = compiled.pack.header
-    reasons: list[Reason] = []
-    if line.currency and line.currency != header.currency:
-        reasons.append(
-            Reason(
-                severity="error",
-                rule="input.currency",
-                message=f"customs value is in {line.currency}; {header.jurisdiction} entries "
-                f"are declared in {header.currency}",
-            )
-        )
+    reasons, fatal = input_reasons(line, header, compiled.law_as_of)
+    if fatal:
         return _result(line, header.currency, [], reasons, [], header.minor_unit)
     p = plan(compiled, refs)
     applied = {m.id: Settled(m) for m in p.measures}

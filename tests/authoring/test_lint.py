@@ -78,7 +78,7 @@ def test_broken_pack_has_nothing_unexpected(broken: list[dict]) -> None:
 
 
 def test_every_code_is_tested_and_documented() -> None:
-    tested = {c for c, *_ in EXPECTED} | {"CL010"}
+    tested = {c for c, *_ in EXPECTED} | {"CL010", "CL014"}
     assert tested == set(CODES)
     for c in CODES.values():
         code, out = run("rule", c.code)
@@ -205,3 +205,16 @@ def _shipped_errors() -> list[dict]:
 
 def test_shipped_packs_have_no_errors() -> None:
     assert not _shipped_errors()
+
+
+def test_cl014_a_stale_pack(tmp_path: Path) -> None:
+    """The clean pack's newest `published` date is long past: stale with a small age, not with a large one,
+    and not at all unless an age is given (`--max-age` or the pack's `stale_after_days`)."""
+    pack = _copy(tmp_path)
+    assert not [f for f in findings(pack) if f["code"] == "CL014"]
+    stale = [f for f in findings(pack, "--max-age", "30") if f["code"] == "CL014"]
+    assert len(stale) == 1 and stale[0]["severity"] == "warning" and "(more than 30)" in stale[0]["message"]
+    assert not [f for f in findings(pack, "--max-age", "100000") if f["code"] == "CL014"]
+    header = pack / "pack.yaml"
+    header.write_text(header.read_text() + "stale_after_days: 30\n")
+    assert [f["code"] for f in findings(pack) if f["code"] == "CL014"] == ["CL014"]

@@ -158,3 +158,18 @@ def test_rules_schema_one_kind(tmp_path: Path) -> None:
     assert schema["required"] == ["instrument", "measures"]
     assert schema["properties"]["measures"]["items"]["$ref"] == "#/$defs/MeasureEntry"
     assert "anyOf" not in schema and "PackHeader" not in schema["$defs"]
+
+
+def test_rules_list_for_an_origin_on_a_law_date() -> None:
+    """`rules list --law-as-of DATE --origin JP`: what is in force for Japanese goods that day."""
+    code, out = run("list", "--law-as-of", "2026-12-01", "--origin", "jp", "--format", "json")
+    assert code == 0, out
+    ids = {r["id"] for r in json.loads(out)}
+    assert {"us.301.fl.jp", "us.232.metals.i-a", "us.232.metals.i-c.jp", "us.column-1.general"} <= ids
+    assert "us.301.fl.kr-ch" not in ids  # Korea and Switzerland only
+    assert "us.232.metals.i-c" not in ids  # excludes Japan
+    assert "us.122.surcharge" not in ids  # ended 2026-07-24
+    assert "us.232.polysilicon.partners" not in ids  # from 2026-12-04
+    assert "us.301.fl.eu-tw" not in ids and "us.232.pharma.partners" in ids  # area:eu names not Japan; JP listed
+    code, out = run("list", "--law-as-of", "2026-12-01", "--origin", "DE", "--format", "json")
+    assert "us.301.fl.eu-tw" in {r["id"] for r in json.loads(out)}  # Germany is in area:eu

@@ -38,7 +38,7 @@ def test_a_retroactive_correction_is_a_refund(tmp_path: Path) -> None:
     assert lines[:2] == [f"A: law as of 2025-05-10, rules {CLEAN}", f"B: law as of 2025-05-25, rules {CLEAN}"]
     assert (
         f"{path}:1 (E1/1)  5208.11.40 JP entered 2025-05-15: 1750.00 -> 1500.00 USD (refund 250.00); "
-        "verdict accept (unchanged)" in lines
+        "verdict review -> accept" in lines  # under A the entry is after the law date (input.entry_date)
     )
     assert (
         "    - 9903.90.01  mini.extra.old  1000.00: excluded by mini.extra.new: Test Order 2 replaces the 10% "
@@ -49,8 +49,10 @@ def test_a_retroactive_correction_is_a_refund(tmp_path: Path) -> None:
     # beef: 26.4% MFN, nothing to top up (nil heading), so a 10.00 refund; KR: no extra duty either way
     assert any(x.startswith(f"{path}:2 (E1/2)") and "(refund 10.00)" in x for x in lines)
     assert "    + 9903.90.03  mini.extra.new  0.00: applies under B" in lines
-    assert not any(x.startswith(f"{path}:3") for x in lines)
-    assert lines[-2:] == ["2 of 3 line(s) changed", "USD: refunds 260.00, extra liability 0.00, net -260.00"]
+    # KR: the same duty; only the verdict changes (review under A, whose law date is before the entry date)
+    kr = f"{path}:3 (E1/3)  5208.11.40 KR entered 2025-05-15: 750.00 -> 750.00 USD (no change in duty); "
+    assert kr + "verdict review -> accept" in lines
+    assert lines[-2:] == ["3 of 3 line(s) changed", "USD: refunds 260.00, extra liability 0.00, net -260.00"]
 
 
 def test_two_rules_folders_extra_liability_json(tmp_path: Path) -> None:

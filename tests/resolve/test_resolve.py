@@ -299,7 +299,7 @@ def test_sale_measure_condition() -> None:
 
 
 def test_capped_document_counts_across_lines() -> None:
-    fresh = Checker({"US": PACK}, LAW)
+    fresh = Checker({"US": PACK}, dt.date(2026, 1, 2))  # the law date of the last entry (a new year)
     rec = {"hts_code": "8801100000", "origin": "JP", "value": "10", "entry_date": "2025-06-01"}
     capped = rec | {"documents": "CERT-CAP", "quantity": "6"}
     records = [

@@ -13,7 +13,8 @@ from itertools import islice
 
 from clearance.engine.entries.readers import RecordSource
 from clearance.engine.run.batch import CHUNK
-from clearance.engine.run.store import InputFile, Store, Totals, file_digest
+from clearance.engine.run.inputs import InputFile, file_digest
+from clearance.engine.run.store import Store, Totals
 
 
 def row(file: int, n: int, rec: dict) -> tuple:

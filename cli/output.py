@@ -20,6 +20,7 @@ from typing import Any, TextIO
 import click
 
 from clearance.cli.shared import fail
+from clearance.engine.run.inputs import same_file
 
 
 class OutputError(Exception):
@@ -54,14 +55,6 @@ def output_option(help: str) -> Any:
     return click.option(
         "-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default="-", show_default=True, help=help
     )
-
-
-def same_file(a: str | Path, b: str | Path) -> bool:
-    """Whether two paths name one file (another spelling, a link), whether or not it exists yet."""
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return os.path.realpath(a) == os.path.realpath(b)
 
 
 @contextlib.contextmanager

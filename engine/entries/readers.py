@@ -16,40 +16,40 @@ from __future__ import annotations
 
 import codecs
 import csv
-import datetime as dt
-import enum
+import hashlib
 import io
 import json
 import os
 import sys
-from collections import deque
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import BinaryIO
 
+from .records import (
+    CELL_LIMIT,
+    LINE_LIMIT,
+    MAX_COLUMNS,
+    PROBLEM,
+    PROBLEM_COLUMN,
+    RECORD_LIMIT,
+    InputFileError,
+    Lines,
+    LineTooLong,
+    Mark,
+    bounded,
+    header_names,
+    merge_repeats,
+    repeated,
+    twice,
+)
+from .xlsx_reader import cell_text, xlsx_records
 
-class Mark(enum.Enum):
-    """The keys a reader adds to a record: not strings, so that no column of a file can be one of them."""
-
-    PROBLEM = "problem"  # why the record cannot be read
-    COLUMN = "problem column"  # the column the problem is about, when it is one column
-
-
-PROBLEM, PROBLEM_COLUMN = Mark.PROBLEM, Mark.COLUMN
-FORMATS = ("csv", "tsv", "json", "jsonl", "xlsx")
 SNIFF_BYTES = 1 << 16
 JSON_BLOCK = 1 << 20
 MAX_JSON_ITEM = 64 << 20
-LINE_LIMIT = 16 << 20  # characters of one physical line (or one CSV record) read at once
-CELL_LIMIT = 64 << 10  # characters of one cell kept; a longer one is its line's problem
-RECORD_LIMIT = 256 << 10  # characters of the cells of one record kept
-MAX_COLUMNS = 1000
 csv.field_size_limit(LINE_LIMIT)
-
-
-class InputFileError(Exception):
-    """An input file cannot be read. The message is one line."""
+FORMATS = ("csv", "tsv", "json", "jsonl", "xlsx")
 
 
 def check_readable(path: str) -> None:
@@ -86,8 +86,37 @@ def read_records(
     yield from RecordSource(path, fmt, encoding, sheet)
 
 
+class Hashed(io.RawIOBase):
+    """A binary stream that hashes every byte read through it: the SHA-256 of what was checked, read once
+    (standard input and FIFOs cannot be read twice; a file rewritten while it is read shows here)."""
+
+    def __init__(self, raw: BinaryIO, owned: bool = True) -> None:
+        self.raw, self.owned = raw, owned
+        self.digest = hashlib.sha256()
+        self.count = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        n = self.raw.readinto(buffer)  # type: ignore[attr-defined]
+        if n:
+            self.digest.update(memoryview(buffer)[:n])
+            self.count += n
+        return n or 0
+
+    def tell(self) -> int:
+        return self.count
+
+    def close(self) -> None:
+        if self.owned and not self.closed:
+            self.raw.close()
+        super().close()
+
+
 class RecordSource:
-    """The records of one input file, and how far into the file the reading has got (`position`)."""
+    """The records of one input file, how far into the file the reading has got (`position`), and, once every
+    record has been read, the SHA-256 and size of the bytes they were read from (`sha256`, `bytes_read`)."""
 
     def __init__(
         self, path: Path | str, fmt: str | None = None, encoding: str | None = None, sheet: str | None = None
@@ -97,6 +126,8 @@ class RecordSource:
         self.encoding = _codec(encoding) if encoding else None
         self.sheet = sheet
         self._raw: BinaryIO | None = None
+        self.sha256: str | None = None  # set when the last record has been read
+        self.bytes_read: int | None = None
 
     @property
     def size(self) -> int | None:
@@ -114,33 +145,30 @@ class RecordSource:
         if self.path != "-" and Path(self.path).is_dir():
             raise InputFileError(f"{self.path}: is a directory, not an entry file")
         if self.kind == "xlsx":
-            yield from _xlsx(self.path, self.sheet)
+            yield from xlsx_records(self.path, self.sheet)
+            self.sha256, self.bytes_read = _digest(self.path)  # openpyxl reads by path: what it read, still there
             return
-        raw = self._open()
+        hashed = self._open()
+        raw = io.BufferedReader(hashed, SNIFF_BYTES)
         self._raw = raw
         fh = None
         try:
             encoding = self.encoding or sniff_encoding(raw.peek(SNIFF_BYTES)[:SNIFF_BYTES], self.path)
             fh = io.TextIOWrapper(raw, encoding=encoding, newline="")
             yield from self._records(fh)
+            self.sha256, self.bytes_read = hashed.digest.hexdigest(), hashed.count
         except UnicodeDecodeError as exc:
             raise InputFileError(f"{self.path}: {_decode_problem(exc, self.encoding)}") from exc
         except csv.Error as exc:
             raise InputFileError(f"{self.path}: malformed CSV: {exc}") from exc
         finally:
-            if self.path != "-":
-                raw.close()
-            elif fh is not None:
-                fh.detach()  # standard input stays open for whoever owns it
+            raw.close()  # standard input itself stays open (Hashed does not own it)
 
-    def _open(self) -> io.BufferedReader:
+    def _open(self) -> Hashed:
         if self.path == "-":
-            stdin = sys.stdin.buffer
-            if hasattr(stdin, "peek"):
-                return stdin  # type: ignore[return-value]
-            return io.BufferedReader(stdin, SNIFF_BYTES)  # type: ignore[arg-type]
+            return Hashed(sys.stdin.buffer, owned=False)  # type: ignore[arg-type]
         try:
-            return open(self.path, "rb", buffering=SNIFF_BYTES)
+            return Hashed(open(self.path, "rb", buffering=0))
         except OSError as exc:
             raise InputFileError(f"{self.path}: cannot open: {exc.strerror or exc}") from exc
 
@@ -150,6 +178,15 @@ class RecordSource:
         if self.kind == "jsonl":
             return _jsonl(fh, self.path)
         return _json(fh, self.path)
+
+
+def _digest(path: str) -> tuple[str, int]:
+    digest, size = hashlib.sha256(), 0
+    with open(path, "rb") as fh:
+        while block := fh.read(1 << 20):
+            digest.update(block)
+            size += len(block)
+    return digest.hexdigest(), size
 
 
 def _codec(name: str) -> str:
@@ -190,69 +227,6 @@ def _decode_problem(exc: UnicodeDecodeError, explicit: str | None) -> str:
     return f"not {name} text ({exc.reason} at byte {exc.start}){hint}"
 
 
-class LineTooLong(Exception):
-    """A physical line (or a CSV record) past `LINE_LIMIT` characters; it has been consumed whole."""
-
-
-class Lines:
-    """The physical lines of a text stream, each read at most `LINE_LIMIT` characters at a time (a longer
-    line is consumed and raises `LineTooLong` in its place). `record` keeps the lines given since the
-    last `taken()`, so that a CSV record that turns out broken is replaced by a reject for its first line
-    and its other lines are read again (`again`): an unclosed quote costs one line, not the rest of the file."""
-
-    def __init__(self, fh: io.TextIOBase) -> None:
-        self.fh, self.number = fh, 0
-        self.record: list[tuple[int, str | None]] = []
-        self.size = 0
-        self.again: deque[tuple[int, str | None]] = deque()
-
-    def __iter__(self) -> Iterator[str]:
-        return self
-
-    def __next__(self) -> str:
-        number, text = self.again.popleft() if self.again else self._read()
-        self.record.append((number, text))
-        self.size += len(text or "")
-        if text is None:
-            raise LineTooLong(f"line {number} is longer than {LINE_LIMIT:,} characters")
-        if self.size > LINE_LIMIT:
-            raise LineTooLong(f"the record from line {self.record[0][0]} is longer than {LINE_LIMIT:,} characters")
-        return text
-
-    def _read(self) -> tuple[int, str | None]:
-        text = self.fh.readline(LINE_LIMIT + 1)
-        if not text:
-            raise StopIteration
-        self.number += 1
-        if len(text) <= LINE_LIMIT or text[-1] in "\r\n":
-            return self.number, text
-        while (more := self.fh.readline(LINE_LIMIT)) and more[-1] not in "\r\n":
-            pass  # the rest of a line too long to keep
-        return self.number, None
-
-    def taken(self) -> list[tuple[int, str | None]]:
-        """The lines of the record just read, forgotten here."""
-        record, self.record, self.size = self.record, [], 0
-        return record
-
-    def first(self) -> int:
-        return self.record[0][0] if self.record else self.number
-
-    def broken(self, exc: Exception) -> dict:
-        """The reject record of a broken CSV record; its lines after the first are read again."""
-        start = self.first()
-        record = self.taken()
-        self.again.extendleft(reversed([(n, t) for n, t in record[1:] if t is not None]))
-        text = str(exc)
-        if "unexpected end of data" in text:
-            text = f"a quoted field opened on line {start} is never closed"
-        elif "field larger than field limit" in text:
-            text = f"a field from line {start} is longer than {LINE_LIMIT:,} characters"
-        elif not isinstance(exc, LineTooLong):
-            text = f"malformed CSV on line {start}: {text}"
-        return {PROBLEM: text}
-
-
 def _csv(fh: io.TextIOBase, path: str, delimiter: str | None) -> Iterator[dict]:
     lines = Lines(fh)
     try:
@@ -285,61 +259,10 @@ def _csv(fh: io.TextIOBase, path: str, delimiter: str | None) -> Iterator[dict]:
             continue
         record = dict(zip(names, row, strict=False))
         if repeats:
-            _merge_repeats(record, row, repeats)
+            merge_repeats(record, row, repeats)
         if len(row) != width:
             record[PROBLEM] = f"row has {len(row)} fields, the header has {width}"
         yield bounded(record)
-
-
-def bounded(record: dict) -> dict:
-    """The record with no cell over `CELL_LIMIT` characters and no more than `RECORD_LIMIT` in all: a cell
-    past the limit is dropped and is the line's problem, naming its column (every reader calls this)."""
-    total, long = 0, None
-    for name, value in record.items():
-        size = len(value) if type(value) is str else len(str(value)) if value is not None else 0
-        total += size
-        if size > CELL_LIMIT and long is None:
-            long = name
-    if long is None and total <= RECORD_LIMIT:
-        return record
-    if long is not None:
-        kept = {k: v for k, v in record.items() if k != long and not isinstance(k, Mark)}
-        return bounded({**kept, long: "", PROBLEM: f"longer than {CELL_LIMIT:,} characters", PROBLEM_COLUMN: long})
-    return {PROBLEM: f"the line's cells hold more than {RECORD_LIMIT:,} characters in all"}
-
-
-def header_names(cells: list[str], path: str) -> list[str]:
-    """Column names as the line parser sees them: trimmed, lower case."""
-    names = [c.strip().lower().lstrip("\ufeff") for c in cells]
-    if len(names) > MAX_COLUMNS:
-        raise InputFileError(f"{path}: the header has {len(names):,} columns (at most {MAX_COLUMNS:,})")
-    if "hts_code" not in names:
-        raise InputFileError(f"{path}: the header has no hts_code column (got: {', '.join(names[:8])})")
-    return names
-
-
-def repeated(names: list[str]) -> dict[str, list[int]]:
-    """The columns a header names more than once, with their positions."""
-    where: dict[str, list[int]] = {}
-    for n, name in enumerate(names):
-        if name:
-            where.setdefault(name, []).append(n)
-    return {name: places for name, places in where.items() if len(places) > 1}
-
-
-def _merge_repeats(record: dict, cells: list, repeats: dict[str, list[int]]) -> None:
-    """A repeated column keeps its one non-empty value; two different values are this line's problem
-    (never silently resolved to one of two declared customs values)."""
-    for name, places in repeats.items():
-        values = list(dict.fromkeys(v for n in places if n < len(cells) and (v := str(cells[n]).strip())))
-        record[name] = values[0] if values else ""
-        if len(values) > 1:
-            record[PROBLEM] = _twice(name, values[0], values[1])
-            record[PROBLEM_COLUMN] = name
-
-
-def _twice(name: str, first: str, second: str) -> str:
-    return f"the column {name!r} is given twice, with two values ({first!r} and {second!r})"
 
 
 class Conflicted(dict):
@@ -360,7 +283,7 @@ def json_object(pairs: list[tuple[str, object]]) -> dict:
         name, text = key.strip().lower(), "" if value is None else str(value).strip()
         if name and text and first.get(name) and first[name] != text:
             conflicted = Conflicted(pairs)
-            conflicted.problem = _twice(name, first[name], text)
+            conflicted.problem = twice(name, first[name], text)
             conflicted.column = name
             return conflicted
         if text or name not in first:
@@ -476,64 +399,22 @@ class JsonArray:
         raise InputFileError(f"{self.path}: not valid JSON: {problem}")
 
 
-def _xlsx(path: str, sheet: str | None) -> Iterator[dict]:
-    if path == "-":
-        raise InputFileError("an XLSX input must be a file, not standard input")
-    import openpyxl  # imported here: only XLSX input needs it
-
-    try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # zipfile, XML and openpyxl errors all mean the same thing here
-        raise InputFileError(f"{path}: not a readable XLSX workbook: {exc}") from exc
-    try:
-        if sheet is not None and sheet not in book.sheetnames:
-            raise InputFileError(f"{path}: no sheet {sheet!r} (sheets: {', '.join(book.sheetnames)})")
-        ws = book[sheet] if sheet is not None else book.worksheets[0]
-        ws.reset_dimensions()  # the sheet's <dimension> tag may understate (rows lost) or overstate (CPU burnt)
-        yield from _sheet_records(ws.iter_rows(values_only=True), path)
-    except InputFileError:
-        raise
-    except Exception as exc:  # a sheet whose XML is cut off or broken inside a valid zip
-        raise InputFileError(f"{path}: the XLSX sheet cannot be read: {type(exc).__name__}: {exc}") from exc
-    finally:
-        book.close()
-
-
-def _sheet_records(rows: Iterator[tuple], path: str) -> Iterator[dict]:
-    names: list[str] | None = None
-    repeats: dict[str, list[int]] = {}
-    for cells in rows:
-        texts = [cell_text(c) for c in cells]
-        if not any(t.strip() for t in texts):
-            continue
-        if names is None:
-            names = header_names(texts, path)
-            while names and not names[-1]:
-                names.pop()
-            repeats = repeated(names)
-            continue
-        record = dict(zip(names, texts, strict=False))
-        if repeats:
-            _merge_repeats(record, texts, repeats)
-        last = max(n for n, t in enumerate(texts, start=1) if t.strip())
-        if last > len(names):
-            record[PROBLEM] = f"row has a value in column {last}, past the header's {len(names)} columns"
-        yield bounded(record)
-    if names is None:
-        raise InputFileError(f"{path}: empty sheet (a header row is required)")
-
-
-def cell_text(value: object) -> str:
-    """A spreadsheet cell as the text a person sees: numbers to at most 15 significant digits (as a
-    spreadsheet shows them, so that no binary float digits reach money), dates as YYYY-MM-DD."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float):
-        return f"{value:.15g}"
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
-    if isinstance(value, dt.date | dt.time):
-        return value.isoformat()
-    return str(value)
+__all__ = [
+    "CELL_LIMIT",
+    "FORMATS",
+    "LINE_LIMIT",
+    "MAX_COLUMNS",
+    "PROBLEM",
+    "PROBLEM_COLUMN",
+    "RECORD_LIMIT",
+    "InputFileError",
+    "Mark",
+    "RecordSource",
+    "cell_text",
+    "check_readable",
+    "detect_format",
+    "header_names",
+    "read_records",
+    "repeated",
+    "sniff_encoding",
+]

@@ -29,12 +29,13 @@ from importlib import metadata
 from itertools import chain, islice
 from pathlib import Path
 
-from ..entries.readers import InputFileError, RecordSource, check_readable
+from ..entries.readers import RecordSource
 from ..packs.load import Pack, PackError, load_rules
 from ..reference import references_in
 from ..report.result import Result
 from .check import CHUNK, Checker
-from .store import InputFile, Row, Store, StoreError, Totals, encode, file_digest
+from .inputs import input_file, read_as_recorded, running_elsewhere
+from .store import Row, Store, StoreError, Totals, encode
 
 GC_THRESHOLD = 50_000  # allocations between collections of the youngest generation (Python's default: 700)
 
@@ -221,7 +222,7 @@ class Batch:
         self.done = [0] * len(self.paths)
         self._source: RecordSource | None = None
         self._finished_bytes = 0
-        self.files = [_input_file(p) for p in self.paths]
+        self.files = [input_file(p) for p in self.paths]
         self.packs = load_rules(settings.rules)
         self.hash = rules_hash(self.packs)
         self.store = Store(store) if isinstance(store, str | Path) else store  # opened once the inputs are known
@@ -259,6 +260,8 @@ class Batch:
         run = self.store.resumable(self.files, self.hash)
         if run is None:
             raise BatchError(f"{self.store.path}: no unfinished run over these files with these rule packs")
+        if pid := running_elsewhere(run):
+            raise BatchError(f"run {run['id']} is still being checked by process {pid}: let it finish or stop it first")
         self.run_id = run["id"]
         stored = json.loads(run["options"])
         given = asdict(self.settings)
@@ -342,7 +345,17 @@ class Batch:
             while chunk := list(islice(records, s.chunk_size)):
                 yield Chunk(n, row, chunk, path)
                 row += len(chunk)
+            self._read(n, source)
             self._finished_bytes += self.files[n].size or 0
+
+    def _read(self, n: int, source: RecordSource) -> None:
+        """A file read to its end: its bytes must be the ones recorded; a stream's are recorded now."""
+        given = self.files[n]
+        read_as_recorded(given, source.sha256)
+        if given.sha256 is None and source.sha256 is not None:
+            self.files[n] = replace(given, sha256=source.sha256, size=source.bytes_read)
+            if self.store is not None and self.run_id is not None:
+                self.store.record_input(self.run_id, n, source.sha256, source.bytes_read or 0)
 
     def _bytes_read(self) -> int:
         position = self._source.position() if self._source is not None else None
@@ -409,16 +422,6 @@ class Progress:
 
 _RESULT_OPTIONS = ("input_format", "encoding", "sheet")
 _SPEED_OPTIONS = ("workers", "chunk_size")
-
-
-def _input_file(path: str) -> InputFile:
-    check_readable(path)
-    if path == "-":
-        return InputFile(path, None, None)
-    try:
-        return InputFile(path, file_digest(path), Path(path).stat().st_size)
-    except OSError as exc:
-        raise InputFileError(f"{path}: cannot read: {exc.strerror or exc}") from exc
 
 
 __all__ = ["Batch", "BatchError", "Settings", "StoreError", "check_chunk", "settle"]

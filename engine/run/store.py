@@ -30,8 +30,10 @@ from pathlib import Path
 
 import sqlite_utils
 from pydantic import TypeAdapter
+from sqlite_utils import Database as _Database  # bound now: tests replace sqlite_utils.Database
 
 from ..report.result import VERDICTS, Result
+from .inputs import InputFile, same_input, schema_problem
 
 SCHEMA_VERSION = 2  # 2: taxes and fees (results columns, duties.charge, runs totals)
 RESULT_COLUMNS = (
@@ -95,13 +97,6 @@ class Totals:
                     amount = Decimal(r[at])
                     if amount or sums is self.duty:  # no taxes or fees: no entry (as before they existed)
                         sums[cur] = sums.get(cur, Decimal(0)) + amount
-
-
-@dataclass(frozen=True)
-class InputFile:
-    path: str
-    sha256: str | None
-    size: int | None
 
 
 def encode(result: Result, file: int, minor_units: dict[str, int]) -> tuple[Row, list[Row]]:
@@ -200,6 +195,8 @@ class Store:
         version = self._version()
         if version != str(SCHEMA_VERSION):
             raise StoreError(f"{self.path}: run database schema {version}, this clearance writes {SCHEMA_VERSION}")
+        if problem := schema_problem(self.db.conn, lambda conn: create_schema(_Database(conn))):
+            raise StoreError(f"{self.path}: stamped schema {version} but {problem}: not a clearance run database")
 
     def _version(self) -> str | None:
         if not self.db["clearance_meta"].exists():
@@ -208,47 +205,7 @@ class Store:
         return row[0] if row else "missing"
 
     def _create(self) -> None:
-        """The tables and indexes (sqlite-utils DDL, inside the caller's transaction)."""
-        self.db["clearance_meta"].create({"key": str, "value": str}, pk="key")
-        self.db.execute("INSERT INTO clearance_meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
-        self.db["runs"].create(
-            {
-                "id": int,
-                "started": str,
-                "finished": str,
-                "status": str,
-                "pid": int,
-                "version": str,
-                "law_as_of": str,
-                "destination": str,
-                "rules": str,
-                "rule_packs": str,
-                "rules_hash": str,
-                "options": str,
-                "minor_units": str,
-                "lines": int,
-                **dict.fromkeys(VERDICTS, int),
-                **dict.fromkeys(CHARGE_TOTALS, str),
-            },
-            pk="id",
-        )
-        self.db["run_files"].create(
-            {"run_id": int, "position": int, "path": str, "sha256": str, "bytes": int, "lines": int},
-            pk=("run_id", "position"),
-            foreign_keys=[("run_id", "runs", "id")],
-        )
-        columns = {c: int if c in ("file", "row") else str for c in RESULT_COLUMNS}
-        self.db["results"].create(
-            {"id": int, "run_id": int, **columns}, pk="id", foreign_keys=[("run_id", "runs", "id")]
-        )
-        self.db["results"].create_index(["run_id", "file", "row"], "results_line", unique=True)
-        self.db["results"].create_index(["run_id", "verdict"], "results_verdict")
-        self.db["results"].create_index(["entry_number"], "results_entry")
-        self.db["duties"].create(
-            {c: int if c in ("file", "row", "amount_minor") else str for c in ("run_id", *DUTY_COLUMNS)},
-            foreign_keys=[("run_id", "runs", "id")],
-        )
-        self.db["duties"].create_index(["run_id", "measure", "heading"], "duties_measure")
+        create_schema(self.db)
 
     # --- writing a run --------------------------------------------------------------------------------
 
@@ -300,18 +257,30 @@ class Store:
 
     def finish(self, run_id: int, status: str) -> None:
         """`finished` (and the time) or `interrupted`/`failed` (left unfinished, resumable)."""
-        with self._writing():
-            self.db["runs"].update(run_id, {"status": status, "finished": _now() if status == "finished" else None})
+        with self._writing() as conn:  # a finished run stays finished (a failed --resume racing it changes nothing)
+            conn.execute(
+                "UPDATE runs SET status = ?, finished = ? WHERE id = ? AND finished IS NULL",
+                (status, _now() if status == "finished" else None, run_id),
+            )
+
+    def record_input(self, run_id: int, position: int, sha256: str, size: int) -> None:
+        """The SHA-256 and size of a stream input (standard input, a FIFO), known once it has been read."""
+        with self._writing() as conn:
+            conn.execute(
+                "UPDATE run_files SET sha256 = ?, bytes = ? WHERE run_id = ? AND position = ?",
+                (sha256, size, run_id, position),
+            )
 
     # --- resuming -------------------------------------------------------------------------------------
 
     def resumable(self, files: Sequence[InputFile], rules_hash: str, run_id: int | None = None) -> dict | None:
-        """The latest unfinished run over the same files (by SHA-256) and rule packs, if any."""
+        """The latest unfinished run over the same files (same content at the same file, see `same_input`)
+        and rule packs, if any."""
         where = "finished IS NULL AND rules_hash = ?" + (" AND id = ?" if run_id is not None else "")
         params = [rules_hash] + ([run_id] if run_id is not None else [])
         for run in self.db["runs"].rows_where(where, params, order_by="id DESC"):
-            stored = [(f["path"], f["sha256"]) for f in self.files(run["id"])]
-            if stored == [(f.path, f.sha256) for f in files]:
+            stored = self.files(run["id"])
+            if len(stored) == len(files) and all(map(_same, stored, files)):
                 return run
         return None
 
@@ -378,6 +347,52 @@ class Store:
         return list(self.db.query(sql, [run_id, limit]))
 
 
+def _same(stored: dict, given: InputFile) -> bool:
+    return same_input(stored["path"], stored["sha256"], given)
+
+
+def create_schema(db: sqlite_utils.Database) -> None:
+    """The tables and indexes of a run database (sqlite-utils DDL, inside the caller's transaction)."""
+    db["clearance_meta"].create({"key": str, "value": str}, pk="key")
+    db.execute("INSERT INTO clearance_meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+    db["runs"].create(
+        {
+            "id": int,
+            "started": str,
+            "finished": str,
+            "status": str,
+            "pid": int,
+            "version": str,
+            "law_as_of": str,
+            "destination": str,
+            "rules": str,
+            "rule_packs": str,
+            "rules_hash": str,
+            "options": str,
+            "minor_units": str,
+            "lines": int,
+            **dict.fromkeys(VERDICTS, int),
+            **dict.fromkeys(CHARGE_TOTALS, str),
+        },
+        pk="id",
+    )
+    db["run_files"].create(
+        {"run_id": int, "position": int, "path": str, "sha256": str, "bytes": int, "lines": int},
+        pk=("run_id", "position"),
+        foreign_keys=[("run_id", "runs", "id")],
+    )
+    columns = {c: int if c in ("file", "row") else str for c in RESULT_COLUMNS}
+    db["results"].create({"id": int, "run_id": int, **columns}, pk="id", foreign_keys=[("run_id", "runs", "id")])
+    db["results"].create_index(["run_id", "file", "row"], "results_line", unique=True)
+    db["results"].create_index(["run_id", "verdict"], "results_verdict")
+    db["results"].create_index(["entry_number"], "results_entry")
+    db["duties"].create(
+        {c: int if c in ("file", "row", "amount_minor") else str for c in ("run_id", *DUTY_COLUMNS)},
+        foreign_keys=[("run_id", "runs", "id")],
+    )
+    db["duties"].create_index(["run_id", "measure", "heading"], "duties_measure")
+
+
 def _insert(table: str, columns: Sequence[str], run_id: int) -> str:
     """An INSERT with the run id inlined (an int), so that the rows need not carry it."""
     values = ", ".join([str(int(run_id))] + ["?"] * (len(columns) - 1))
@@ -386,14 +401,3 @@ def _insert(table: str, columns: Sequence[str], run_id: int) -> str:
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-
-
-def file_digest(path: str) -> str:
-    """SHA-256 of a file, read in blocks."""
-    import hashlib
-
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()

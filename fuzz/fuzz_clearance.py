@@ -5,13 +5,14 @@
     python -m fuzz.fuzz_clearance TARGET --replay FILE # one input, no instrumentation: is a finding real?
 
 TARGET is one of (fuzz/targets.py):
-- `readers`: the bytes as an entry file (first byte picks CSV, TSV, JSON or JSONL): the readers yield records
+- `readers`: the bytes as an entry file (first byte picks CSV, TSV, JSON, JSONL or XLSX): the readers yield records
   or raise one-line `InputFileError`; the records through `Checker` give exactly one result each.
 - `line`: the bytes as the column values of one line (split on 0x1f): `Checker` gives one result, and a
   malformed line is a reject whose reasons name `input.<column>`.
 - `rate`: the bytes as a rate text: `parse_duty_expression` returns or raises `DutyExpressionError`, and
   a rate the line parser accepts as `mfn_rate` computes (or raises `QuantityError`) on the largest value
   and quantity a line may declare.
+- `hts`: the bytes as an HTSUS export: `read_export` returns rows or raises one-line `HtsError`.
 - `yaml`: the bytes as a measure file in a pack: `load_pack` returns a pack or raises one-line `PackError`.
 
 Anything else (an exception, a missing result, a multi-line error) is a finding. atheris needs
@@ -43,7 +44,7 @@ def plain(name: str, runs: int, seed: int = 0) -> int:
     return 0
 
 
-NAMES = ("readers", "line", "rate", "yaml")
+NAMES = ("readers", "line", "rate", "yaml", "hts")
 
 
 def main(argv: list[str]) -> int:

@@ -20,10 +20,11 @@ from clearance.engine.duty.expression import (
 )
 from clearance.engine.entries.line import COLUMNS, Line, parse_line
 from clearance.engine.entries.readers import InputFileError, read_records
+from clearance.engine.reference.importer import HtsError, read_export
 
 LAW = dt.date(2026, 11, 25)
 WORK = Path(tempfile.mkdtemp(prefix="clearance-fuzz-"))
-KINDS = ("csv", "tsv", "json", "jsonl")
+KINDS = ("csv", "tsv", "json", "jsonl", "xlsx")  # XLSX: the bytes as a workbook (a zip), or as its sheet's XML
 _checker: Checker | None = None
 
 
@@ -49,7 +50,8 @@ def one_result_each(records: list[dict]) -> None:
 def target_readers(data: bytes) -> None:
     kind = KINDS[data[0] % len(KINDS)] if data else "csv"
     path = WORK / f"entries.{kind}"
-    path.write_bytes(data[1:])
+    body = data[1:]
+    path.write_bytes(workbook(body) if kind == "xlsx" and body.lstrip().startswith(b"<") else body)
     try:
         records = list(read_records(path))
     except InputFileError as exc:
@@ -57,6 +59,33 @@ def target_readers(data: bytes) -> None:
             raise AssertionError(f"a multi-line error: {exc!r}") from exc
         return
     one_result_each(records)
+
+
+def workbook(sheet_xml: bytes) -> bytes:
+    """A minimal XLSX whose first sheet is `sheet_xml` (so that mutations reach the sheet parser, not the zip)."""
+    import io
+    import zipfile
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.append(["hts_code", "origin", "value", "entry_date"])
+    plain = io.BytesIO()
+    book.save(plain)
+    out = io.BytesIO()
+    with zipfile.ZipFile(plain) as src, zipfile.ZipFile(out, "w") as dst:
+        for item in src.infolist():
+            dst.writestr(item, sheet_xml if item.filename == "xl/worksheets/sheet1.xml" else src.read(item.filename))
+    return out.getvalue()
+
+
+def target_hts(data: bytes) -> None:
+    """The bytes as an HTSUS export: `read_export` returns rows, or raises a one-line `HtsError`."""
+    try:
+        read_export(data, "export.csv")
+    except HtsError as exc:
+        if "\n" in str(exc):
+            raise AssertionError(f"a multi-line error: {exc!r}") from exc
 
 
 def target_line(data: bytes) -> None:
@@ -100,12 +129,20 @@ TARGETS: dict[str, Callable[[bytes], None]] = {
     "line": target_line,
     "rate": target_rate,
     "yaml": target_yaml,
+    "hts": target_hts,
 }
 SEEDS: dict[str, list[bytes]] = {
     "readers": [
         b"\x00hts_code,origin,value,entry_date\n8479.89.94,JP,1000,2025-06-01\n",
         b'\x02[{"hts_code": "8479899400", "origin": "JP", "value": "1000", "entry_date": "2025-06-01"}]',
         b'\x03{"hts_code": "870323019", "destination": "JP", "origin": "US", "value": 1e3}\n[1]\n',
+        b'\x04<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+        b'<row r="1"><c r="A1" t="inlineStr"><is><t>hts_code</t></is></c></row></sheetData></worksheet>',
+    ],
+    "hts": [
+        b"HTS Number,Indent,Description,Unit of Quantity,General Rate of Duty,Special Rate of Duty,"
+        b'Column 2 Rate of Duty,Quota Quantity,Additional Duties\n"8479","0","Machines:","","","","","",""\n'
+        b'"8479.89.94","1","Other","[""No.""]","2.5%","Free (A,AU)","35%","",""\n',
     ],
     "line": [
         "\x1f".join(["E1", "1", "US", "8479.89.94", "JP", "1000", "USD", "10", "kg", "2025-06-01"]).encode(),

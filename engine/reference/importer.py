@@ -81,13 +81,13 @@ def read_export(data: bytes, source: str) -> list[dict]:
     if text and not text.endswith("\n"):
         raise HtsError(f"{source}: the export does not end with a line break: it is cut short")
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    header = next(reader, [])
-    missing = [c for c in COLUMNS if c not in header]
-    if missing:
-        raise HtsError(f"{source}: not an HTSUS export: missing column(s) {', '.join(missing)}")
     rows: list[dict] = []
     stack: list[tuple[int, int]] = []  # (indent, pos) of the open ancestors
     try:
+        header = next(reader, [])
+        missing = [c for c in COLUMNS if c not in header]
+        if missing:
+            raise HtsError(f"{source}: not an HTSUS export: missing column(s) {', '.join(missing)}")
         for pos, cells in enumerate(reader):
             if len(cells) != len(header):
                 raise HtsError(f"{source}: row {pos + 2} has {len(cells)} fields, the header has {len(header)}")

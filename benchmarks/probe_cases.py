@@ -37,7 +37,8 @@ def xlsx_dimension_missing_columns(where: Path) -> tuple[str, Run]:
         *[["8479.89.94", "JP", 1000 + n, "2025-06-01"] for n in range(3)],
     ]
     r = run(where, *CHECK, corpus.xlsx(where, rows, "A1:A4"))
-    return verdicts(r, 3) or ("" if all(x["verdict"] == "accept" for x in records(r)) else "columns lost"), r
+    inputs = [y["rule"] for x in records(r) for y in x["reasons"] if y["rule"].startswith("input.")]
+    return verdicts(r, 3) or (f"columns lost: {inputs}" if inputs else ""), r
 
 
 @probe("loss")

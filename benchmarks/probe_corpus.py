@@ -54,7 +54,7 @@ def xlsx(where: Path, rows: list[list[object]], dimension: str | None, name: str
         for item in src.infolist():
             data = src.read(item.filename)
             if item.filename == "xl/worksheets/sheet1.xml" and dimension is not None:
-                data = re.sub(rb'<dimension ref="[^"]*"/>', f'<dimension ref="{dimension}"/>'.encode(), data)
+                data = re.sub(rb'<dimension ref="[^"]*"\s*/>', f'<dimension ref="{dimension}"/>'.encode(), data)
             out.writestr(item, data)
     return path
 

@@ -50,7 +50,7 @@ def workbook(where: Path, rows: list[list[object]], dimension: str, far: str = "
         for item in src.infolist():
             data = src.read(item.filename)
             if item.filename == "xl/worksheets/sheet1.xml":
-                data = re.sub(rb'<dimension ref="[^"]*"/>', f'<dimension ref="{dimension}"/>'.encode(), data)
+                data = re.sub(rb'<dimension ref="[^"]*"\s*/>', f'<dimension ref="{dimension}"/>'.encode(), data)
                 data = data.replace(b"</sheetData>", far.encode() + b"</sheetData>")
             out.writestr(item, data)
     return path

@@ -119,6 +119,8 @@ def sane(r: Run) -> str:
     """What is wrong with any run, whatever the probe: a hang, a traceback, a multi-line error."""
     if r.hung:
         return f"hung past {r.seconds:.0f} s"
+    if r.code == 2 and "Usage:" in r.err and "Traceback" not in r.err:  # click's usage error: exit 2, no traceback
+        return ""
     if "Traceback" in r.err or ("Error:" not in r.err and r.code == 2 and r.err.strip()):
         return "traceback: " + r.err.strip().splitlines()[-1][:120]
     if r.code == 2 and len(r.err.strip().splitlines()) != 1:

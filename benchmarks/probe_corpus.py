@@ -16,7 +16,14 @@ from pathlib import Path
 
 HEADER = "entry_number,hts_code,origin,value,entry_date,mfn_rate"
 GOOD = "E{n},8479.89.94,JP,1000,2025-06-01,2.5%"
-RECORD = {"entry_number": "E1", "hts_code": "8479.89.94", "origin": "JP", "value": "1000", "entry_date": "2025-06-01"}
+RECORD = {
+    "entry_number": "E1",
+    "hts_code": "8479.89.94",
+    "origin": "JP",
+    "value": "1000",
+    "entry_date": "2025-06-01",
+    "mfn_rate": "2.5%",
+}
 JP_CAR = "JP,870323019,US,3000000,3000,no,2026-03-01,JP-PHP,vehicle_type={kind}"
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED = ROOT / "rules"

@@ -28,6 +28,7 @@ from typing import BinaryIO
 
 from .records import (
     CELL_LIMIT,
+    LINE,
     LINE_LIMIT,
     MAX_COLUMNS,
     PROBLEM,
@@ -254,10 +255,11 @@ def _csv(fh: io.TextIOBase, path: str, delimiter: str | None) -> Iterator[dict]:
         except (csv.Error, LineTooLong) as exc:
             yield lines.broken(exc)
             continue
-        lines.taken()
+        line = lines.taken()[0][0]
         if not row or all(not cell.strip() for cell in row):
             continue
         record = dict(zip(names, row, strict=False))
+        record[LINE] = line
         if repeats:
             merge_repeats(record, row, repeats)
         if len(row) != width:
@@ -315,8 +317,7 @@ def _jsonl(fh: io.TextIOBase, path: str) -> Iterator[dict]:
         except StopIteration:
             return
         except LineTooLong as exc:
-            lines.taken()
-            yield {PROBLEM: str(exc)}
+            yield {PROBLEM: str(exc), LINE: lines.taken()[0][0]}
             continue
         lines.taken()
         n = lines.number
@@ -325,14 +326,19 @@ def _jsonl(fh: io.TextIOBase, path: str) -> Iterator[dict]:
         try:
             value = json_value(text)
         except (json.JSONDecodeError, RecursionError) as exc:
-            yield {PROBLEM: f"line {n} is not valid JSON: {exc}"}
+            yield {PROBLEM: f"line {n} is not valid JSON: {exc}", LINE: n}
             continue
-        yield _record(value, f"line {n}")
+        record = _record(value, f"line {n}")
+        record[LINE] = n
+        yield record
 
 
 def _json(fh: io.TextIOBase, path: str) -> Iterator[dict]:
-    for n, item in enumerate(JsonArray(fh, path), start=1):
-        yield _record(item, f"item {n}")
+    items = JsonArray(fh, path)
+    for n, item in enumerate(items, start=1):
+        record = _record(item, f"item {n}")
+        record[LINE] = items.item_line
+        yield record
 
 
 class JsonArray:
@@ -341,6 +347,8 @@ class JsonArray:
     def __init__(self, fh: io.TextIOBase, path: str) -> None:
         self.fh, self.path = fh, path
         self.buf, self.pos, self.eof, self.done = "", 0, False, 0
+        self.newlines, self.counted = 0, 0  # line breaks in the text before buf[counted]
+        self.item_line = 1  # the physical line where the last item yielded starts
         self.decoder = json.JSONDecoder(parse_float=Decimal, parse_int=Decimal, object_pairs_hook=json_object)
 
     def __iter__(self) -> Iterator[object]:
@@ -353,6 +361,7 @@ class JsonArray:
         while char != "]":
             if char == "":
                 self._invalid("the array is not closed")
+            self.item_line = self._line()
             yield self._item()
             char = self._next_char()
             if char == ",":
@@ -374,9 +383,17 @@ class JsonArray:
             if self.pos < len(self.buf) or not self._fill():
                 return self.buf[self.pos : self.pos + 1]
 
+    def _line(self) -> int:
+        """The physical line of buf[pos], counting line breaks only once as reading moves on."""
+        self.newlines += self.buf.count("\n", self.counted, self.pos)
+        self.counted = self.pos
+        return self.newlines + 1
+
     def _fill(self) -> bool:
         if self.eof:
             return False
+        self._line()
+        self.counted = 0  # the text before pos is dropped from buf
         block = self.fh.read(JSON_BLOCK)
         self.eof = not block
         self.done += self.pos

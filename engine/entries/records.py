@@ -28,9 +28,10 @@ class Mark(enum.Enum):
 
     PROBLEM = "problem"  # why the record cannot be read
     COLUMN = "problem column"  # the column the problem is about, when it is one column
+    LINE = "line"  # the physical line (1 = first) of the file where the record starts (CI formats point at it)
 
 
-PROBLEM, PROBLEM_COLUMN = Mark.PROBLEM, Mark.COLUMN
+PROBLEM, PROBLEM_COLUMN, LINE = Mark.PROBLEM, Mark.COLUMN, Mark.LINE
 
 
 class LineTooLong(Exception):
@@ -93,7 +94,7 @@ class Lines:
             text = f"a field from line {start} is longer than {LINE_LIMIT:,} characters"
         elif not isinstance(exc, LineTooLong):
             text = f"malformed CSV on line {start}: {text}"
-        return {PROBLEM: text}
+        return {PROBLEM: text, LINE: start}
 
 
 def bounded(record: dict) -> dict:

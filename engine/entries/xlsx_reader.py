@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 
-from .records import PROBLEM, InputFileError, bounded, header_names, merge_repeats, repeated
+from .records import LINE, PROBLEM, InputFileError, bounded, header_names, merge_repeats, repeated
 
 
 def xlsx_records(path: str, sheet: str | None) -> Iterator[dict]:
@@ -34,7 +34,7 @@ def xlsx_records(path: str, sheet: str | None) -> Iterator[dict]:
 def _sheet_records(rows: Iterator[tuple], path: str) -> Iterator[dict]:
     names: list[str] | None = None
     repeats: dict[str, list[int]] = {}
-    for cells in rows:
+    for line, cells in enumerate(rows, start=1):  # read-only sheets yield every row from the first
         texts = [cell_text(c) for c in cells]
         if not any(t.strip() for t in texts):
             continue
@@ -45,6 +45,7 @@ def _sheet_records(rows: Iterator[tuple], path: str) -> Iterator[dict]:
             repeats = repeated(names)
             continue
         record = dict(zip(names, texts, strict=False))
+        record[LINE] = line
         if repeats:
             merge_repeats(record, texts, repeats)
         last = max(n for n, t in enumerate(texts, start=1) if t.strip())

@@ -65,6 +65,9 @@ class Result(BaseModel):
 
     row: int
     file: str | None = None
+    # The physical line of the file where the line's record starts (CI formats point at it). Not part of the
+    # record: json/jsonl/csv output and the run store are unchanged by it.
+    line: int | None = Field(default=None, exclude=True)
     entry_number: str | None = None
     line_number: str | None = None
     destination: str | None = None

@@ -13,7 +13,7 @@ from itertools import islice
 
 from ..duty.expression import round_money
 from ..entries.line import COLUMNS, InputProblem, Line, normalise_keys, parse_line
-from ..entries.readers import PROBLEM, PROBLEM_COLUMN, check_readable, read_records
+from ..entries.readers import LINE, PROBLEM, PROBLEM_COLUMN, check_readable, read_records
 from ..match.compile import CompiledPack, compile_pack
 from ..match.matcher import Matcher, QuotaLedger
 from ..packs.load import Pack, contract_of
@@ -105,8 +105,11 @@ class Checker:
         out = []
         for offset, raw in enumerate(records):
             res = results[first_row + offset]
+            update = _located(raw)
             extra = _extra(raw)
-            out.append(res.model_copy(update={"extra": extra}) if extra else res)
+            if extra:
+                update["extra"] = extra
+            out.append(res.model_copy(update=update) if update else res)
         return out
 
     def _resolved(self, compiled: CompiledPack, line: Line, refs: frozenset, note: list[Reason]) -> Result:
@@ -181,7 +184,13 @@ def _rejected(
     )
 
 
-_KNOWN = frozenset(COLUMNS) | {PROBLEM, PROBLEM_COLUMN}
+_KNOWN = frozenset(COLUMNS) | {PROBLEM, PROBLEM_COLUMN, LINE}
+
+
+def _located(raw: dict) -> dict:
+    """The physical line the reader found the record on, if it said."""
+    line = raw.get(LINE)
+    return {"line": line} if isinstance(line, int) else {}
 
 
 def _extra(raw: dict) -> dict[str, str]:

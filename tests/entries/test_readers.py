@@ -12,6 +12,7 @@ import pytest
 
 from clearance.engine.entries import readers
 from clearance.engine.entries.readers import (
+    LINE,
     PROBLEM,
     InputFileError,
     RecordSource,
@@ -48,10 +49,19 @@ def write(tmp_path: Path, name: str, text: str, encoding: str = "utf-8") -> Path
     return path
 
 
+def columns(records: object) -> list[dict]:
+    """The records without the physical line each carries (tested on its own below)."""
+    return [{k: v for k, v in r.items() if k != LINE} for r in records]  # type: ignore[attr-defined]
+
+
+def lines(records: object) -> list[int]:
+    return [r[LINE] for r in records]  # type: ignore[attr-defined]
+
+
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "shift_jis", "cp932"])
 def test_csv_in_each_encoding_is_detected(tmp_path: Path, encoding: str) -> None:
     path = write(tmp_path, "entries.csv", "\r\n".join([HEADER, *ROWS]) + "\r\n", encoding)
-    assert list(read_records(path)) == EXPECTED
+    assert columns(read_records(path)) == EXPECTED
 
 
 def test_shift_jis_with_windows_extensions_and_explicit_encoding(tmp_path: Path) -> None:
@@ -90,15 +100,24 @@ def test_sniff_allows_a_character_cut_at_the_end_of_the_sample() -> None:
 
 def test_tsv_by_suffix_and_by_header(tmp_path: Path) -> None:
     text = "\n".join(line.replace(",", "\t") for line in [HEADER, *ROWS]) + "\n"
-    assert list(read_records(write(tmp_path, "entries.tsv", text))) == EXPECTED
-    assert list(read_records(write(tmp_path, "entries.txt", text))) == EXPECTED
-    assert list(read_records(write(tmp_path, "entries.dat", text), "tsv")) == EXPECTED
+    assert columns(read_records(write(tmp_path, "entries.tsv", text))) == EXPECTED
+    assert columns(read_records(write(tmp_path, "entries.txt", text))) == EXPECTED
+    assert columns(read_records(write(tmp_path, "entries.dat", text), "tsv")) == EXPECTED
 
 
 def test_csv_ragged_and_blank_rows(tmp_path: Path) -> None:
     path = write(tmp_path, "e.csv", f"{HEADER}\n\n,,,\nA,1,JP\n")
     (record,) = list(read_records(path))
     assert record[PROBLEM] == "row has 3 fields, the header has 6"
+
+
+def test_csv_records_carry_the_physical_line_they_start_on(tmp_path: Path) -> None:
+    """Rows and physical lines differ after blank lines, quoted line breaks and a header cut in two: CI formats
+    point at the line, so a row never stands in for it."""
+    text = '"entry\n_number",hts_code\n\nA,1\n"B\nB\r\nB",2\n\n\nC,3\n'
+    records = list(read_records(write(tmp_path, "e.csv", text)))
+    assert [r["hts_code"] for r in records] == ["1", "2", "3"]
+    assert lines(records) == [4, 5, 10]
 
 
 def test_csv_header_problems(tmp_path: Path) -> None:
@@ -131,10 +150,10 @@ def test_json_array_streams_across_block_boundaries(tmp_path: Path, monkeypatch,
     monkeypatch.setattr(readers, "JSON_BLOCK", block)
     items: list[object] = [*EXPECTED, 12345, "text", {"hts_code": "1", "value": 10.5, "nested": {"a": [1, 2]}}]
     records = list(read_records(write(tmp_path, "e.json", json_text(items))))
-    assert records[:2] == EXPECTED
-    assert records[2] == {PROBLEM: "item 3 is not a JSON object"}
-    assert records[3] == {PROBLEM: "item 4 is not a JSON object"}
-    assert records[4] == items[4]
+    assert columns(records[:2]) == EXPECTED
+    assert columns(records[2:4]) == [{PROBLEM: "item 3 is not a JSON object"}, {PROBLEM: "item 4 is not a JSON object"}]
+    assert columns(records[4:]) == [items[4]]
+    assert lines(records) == [2, 3, 4, 5, 6]  # each item's own line, whatever the block size
 
 
 @pytest.mark.parametrize(
@@ -181,9 +200,10 @@ def test_json_array_memory_stays_flat(tmp_path: Path) -> None:
 def test_jsonl_keeps_its_behaviour(tmp_path: Path) -> None:
     path = write(tmp_path, "e.jsonl", '{"hts_code": "1"}\n\nnot json\n[1]\n')
     records = list(read_records(path))
-    assert records[0] == {"hts_code": "1"}
+    assert records[0] == {"hts_code": "1", LINE: 1}
     assert records[1][PROBLEM].startswith("line 3 is not valid JSON")
-    assert records[2] == {PROBLEM: "line 4 is not a JSON object"}
+    assert records[2] == {PROBLEM: "line 4 is not a JSON object", LINE: 4}
+    assert lines(records) == [1, 3, 4]
 
 
 # --- XLSX ---------------------------------------------------------------------------------------------
@@ -211,7 +231,8 @@ def test_xlsx_first_sheet_and_named_sheet(tmp_path: Path) -> None:
     ]
     path = workbook(tmp_path / "e.xlsx", {"Entries": rows, "Other": [["hts_code"], ["1"]]})
     records = list(read_records(path))
-    assert records[0] == {
+    assert lines(records) == [3, 5, 6]  # sheet rows: a blank first row, the header, a blank row between
+    assert columns(records)[0] == {
         "entry_number": "東京-1",
         "hts_code": "8479.89.94",
         "origin": "JP",
@@ -222,7 +243,7 @@ def test_xlsx_first_sheet_and_named_sheet(tmp_path: Path) -> None:
     assert records[1]["value"] == "10000.5" and records[1]["entry_date"] == "2025-09-20"
     assert records[1]["steel_value"] == "1e+20"
     assert records[2][PROBLEM] == "row has a value in column 8, past the header's 6 columns"
-    assert list(read_records(path, sheet="Other")) == [{"hts_code": "1"}]
+    assert list(read_records(path, sheet="Other")) == [{"hts_code": "1", LINE: 2}]
     with pytest.raises(InputFileError, match="no sheet 'Nope' \\(sheets: Entries, Other\\)"):
         list(read_records(path, sheet="Nope"))
 
@@ -318,4 +339,4 @@ def test_a_broken_xlsx_sheet_is_one_error(tmp_path: Path) -> None:
 def test_xlsx_repeated_column(tmp_path: Path) -> None:
     path = workbook(tmp_path / "e.xlsx", {"S": [["hts_code", "value", "Value"], ["1", 5, 5], ["2", 5, 6]]})
     first, second = read_records(path)
-    assert first == {"hts_code": "1", "value": "5"} and "given twice" in second[PROBLEM]
+    assert first == {"hts_code": "1", "value": "5", LINE: 2} and "given twice" in second[PROBLEM]

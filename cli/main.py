@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sys
 from pathlib import Path
 
@@ -16,10 +17,9 @@ from clearance.engine.entries.readers import FORMATS as INPUT_FORMATS
 from clearance.engine.entries.readers import InputFileError
 from clearance.engine.match.matcher import MatchError
 from clearance.engine.report.formats import FORMATS
+from clearance.engine.report.options import FAIL_ON, Options, OutputError
 from clearance.engine.run.batch import CHUNK, Batch, BatchError, Progress, Settings, default_workers
 from clearance.engine.run.store import StoreError
-
-FAIL_ON = {"reject": ("reject",), "review": ("reject", "review")}
 
 
 @click.group(cls=OutputGuard, context_settings={"help_option_names": ["-h", "--help"]})
@@ -126,8 +126,8 @@ def check(
             if not quiet and sys.stderr.isatty():
                 batch.progress = Progress(sum(f.size or 0 for f in batch.files))
             with interrupt_on_sigterm():
-                summary = run_batch(batch, fmt, out)
-    except (PackError, InputFileError, MatchError, StoreError, BatchError) as exc:
+                summary = run_batch(batch, fmt, out, _options(fail_on, files))
+    except (PackError, InputFileError, MatchError, StoreError, BatchError, OutputError) as exc:
         fail(str(exc))
         return
     except KeyboardInterrupt:
@@ -142,8 +142,12 @@ def check(
             click.echo(summary.line(), err=True)
         if batch.run_id is not None:
             click.echo(f"recorded as run {batch.run_id} in {db}", err=True)
-    failing = sum(summary.counts[v] for v in FAIL_ON[fail_on])
+    failing = sum(summary.counts.get(v, 0) for v in FAIL_ON[fail_on])
     sys.exit(1 if failing else 0)
+
+
+def _options(fail_on: str, files: tuple[str, ...]) -> Options:
+    return Options(failing=FAIL_ON[fail_on], files=len(files), step_summary=os.environ.get("GITHUB_STEP_SUMMARY"))
 
 
 cli.add_command(runs)

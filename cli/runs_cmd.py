@@ -16,6 +16,7 @@ import click
 from clearance.cli.output import opened, output_option
 from clearance.cli.shared import ID, fail, printable, say
 from clearance.engine.report.formats import FORMATS, write
+from clearance.engine.report.options import Options
 from clearance.engine.report.summary import Summary
 from clearance.engine.run.batch import Batch
 from clearance.engine.run.store import Store, StoreError
@@ -23,7 +24,7 @@ from clearance.engine.run.store import Store, StoreError
 TOP = 20
 
 
-def run_batch(batch: Batch, fmt: str, output: TextIO) -> Summary:
+def run_batch(batch: Batch, fmt: str, output: TextIO, options: Options | None = None) -> Summary:
     """Drive a run; print its results in `fmt` (none: no per-line output). The summary returned is
     that of the whole run (a resumed run counts the lines stored before too)."""
     if fmt == "none":
@@ -34,7 +35,7 @@ def run_batch(batch: Batch, fmt: str, output: TextIO) -> Summary:
             output.write(text)
             output.write("\n")
     else:
-        write(fmt, batch.results(), output)
+        write(fmt, batch.results(), output, options)
     summary = Summary()
     summary.counts = dict(batch.totals.counts)
     summary.duty, summary.taxes, summary.fees = (dict(getattr(batch.totals, k)) for k in ("duty", "taxes", "fees"))
@@ -187,4 +188,4 @@ def export(run_id: int, fmt: str, output: str, db: Path | None) -> None:
         fail(str(exc))
         return
     with opened(output, [store.path]) as out:
-        FORMATS[fmt](store.records(run_id), out, Summary())
+        FORMATS[fmt](store.records(run_id), out, Summary(), Options())

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ..packs.load import BUNDLED_RULES, PackError, load_pack
 from ..packs.source import display
+from ..report.workflow_commands import annotation
 from .lint_checks import check_limits, check_references
 from .lint_codes import CODES
 from .lint_overlap import check_overlaps
@@ -173,8 +174,7 @@ def render(report: LintReport, fmt: str) -> str:
         )
     if fmt == "github":
         return "\n".join(
-            f"::{CODES[f.code].severity} file={display(f.file)},line={f.line},title={f.code}::{_escape(f.message)}"
-            for f in report.findings
+            annotation(CODES[f.code].severity, f.message, display(f.file), f.line, f.code) for f in report.findings
         )
     lines = [f"{display(f.file)}:{f.line}: {f.code} [{CODES[f.code].severity}] {f.message}" for f in report.findings]
     errors, warnings = report.count("error"), report.count("warning")
@@ -183,8 +183,3 @@ def render(report: LintReport, fmt: str) -> str:
     else:
         lines.append(f"All checks passed ({report.packs} pack(s), {report.files} file(s)).")
     return "\n".join(lines)
-
-
-def _escape(text: str) -> str:
-    """GitHub workflow-command data escaping."""
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")

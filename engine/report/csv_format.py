@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, TextIO
 from .result import Result
 
 if TYPE_CHECKING:
+    from .options import Options
     from .summary import Summary
 
 COLUMNS = [
@@ -69,7 +70,7 @@ def flatten(r: Result) -> list[str]:
     ]
 
 
-def write(results: Iterable[Result], out: TextIO, summary: Summary) -> None:
+def write(results: Iterable[Result], out: TextIO, summary: Summary, options: Options | None = None) -> None:
     w = csv.writer(out, lineterminator="\r\n")
     w.writerow(COLUMNS)
     for r in results:

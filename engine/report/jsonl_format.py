@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING, TextIO
 from .result import Result
 
 if TYPE_CHECKING:
+    from .options import Options
     from .summary import Summary
 
 
-def write(results: Iterable[Result], out: TextIO, summary: Summary) -> None:
+def write(results: Iterable[Result], out: TextIO, summary: Summary, options: Options | None = None) -> None:
     for r in results:
         out.write(r.record_json())
         out.write("\n")

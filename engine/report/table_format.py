@@ -9,6 +9,7 @@ from ..duty.codes import format_code
 from .result import Result
 
 if TYPE_CHECKING:
+    from .options import Options
     from .summary import Summary
 
 HEADER = (
@@ -40,7 +41,7 @@ def row(r: Result) -> str:
     )
 
 
-def write(results: Iterable[Result], out: TextIO, summary: Summary) -> None:
+def write(results: Iterable[Result], out: TextIO, summary: Summary, options: Options | None = None) -> None:
     out.write(HEADER + "\n")
     for r in results:
         out.write(row(r) + "\n")

@@ -61,8 +61,8 @@ def render(fmt: str, results: list[Result]) -> tuple[str, Summary]:
     return out.getvalue(), summary
 
 
-def test_the_four_formats() -> None:
-    assert sorted(FORMATS) == ["csv", "json", "jsonl", "table"]
+def test_the_formats() -> None:
+    assert sorted(FORMATS) == ["csv", "github", "json", "jsonl", "junit", "sarif", "table"]
 
 
 @pytest.mark.parametrize("fmt", ["json", "jsonl"])

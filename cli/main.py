@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 import sys
 from pathlib import Path
+from typing import TextIO
 
 import click
 
@@ -126,7 +128,7 @@ def check(
             if not quiet and sys.stderr.isatty():
                 batch.progress = Progress(sum(f.size or 0 for f in batch.files))
             with interrupt_on_sigterm():
-                summary = run_batch(batch, fmt, out, _options(fail_on, files))
+                summary = run_batch(batch, fmt, out, _options(fail_on, files, out))
     except (PackError, InputFileError, MatchError, StoreError, BatchError, OutputError) as exc:
         fail(str(exc))
         return
@@ -146,8 +148,16 @@ def check(
     sys.exit(1 if failing else 0)
 
 
-def _options(fail_on: str, files: tuple[str, ...]) -> Options:
-    return Options(failing=FAIL_ON[fail_on], files=len(files), step_summary=os.environ.get("GITHUB_STEP_SUMMARY"))
+def _options(fail_on: str, files: tuple[str, ...], output: TextIO) -> Options:
+    """Colours and the terminal's width on a terminal (colours not with NO_COLOR); 120 columns elsewhere."""
+    terminal = bool(getattr(output, "isatty", lambda: False)())  # a file opened by -o is never a terminal
+    return Options(
+        failing=FAIL_ON[fail_on],
+        files=len(files),
+        color=terminal and not os.environ.get("NO_COLOR"),
+        width=max(80, shutil.get_terminal_size((120, 24)).columns) if terminal else 120,
+        step_summary=os.environ.get("GITHUB_STEP_SUMMARY"),
+    )
 
 
 cli.add_command(runs)

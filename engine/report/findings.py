@@ -14,9 +14,9 @@ MONEY_RULES = ("declared.duty",)  # under- or over-declared duty: told right aft
 
 def findings(r: Result) -> list[Reason]:
     """The reasons a person or a CI tool should see, most telling first: errors, then money under- or
-    over-declared, then the other warnings, then notes. The duty trail (a note for each measure applied and
-    each measure not applied) is left out: it is in the json records."""
-    trail = {d.measure for d in r.duties} | {x.measure for x in r.excluded}
+    over-declared, then the other warnings, then notes. The duty trail (a note for each measure charged, duty, tax or
+    fee, and each measure not applied) is left out: it is in the json records."""
+    trail = {d.measure for d in (*r.duties, *r.taxes, *r.fees)} | {x.measure for x in r.excluded}
     shown = [x for x in r.reasons if x.severity != "info" or x.rule not in trail]
     return sorted(shown, key=_rank)
 

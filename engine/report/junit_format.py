@@ -59,7 +59,7 @@ class Suite:
 
     def flush(self, out: TextIO) -> None:
         out.write(
-            f"  <testsuite name={attr(self.name)} tests=\"{self.tests}\" failures=\"{self.failures}\" "
+            f'  <testsuite name={attr(self.name)} tests="{self.tests}" failures="{self.failures}" '
             'errors="0" skipped="0">\n'
         )
         self.body.seek(0)

@@ -32,13 +32,13 @@ class Summary:
             yield r
 
     def line(self) -> str:
-        counts = ", ".join(f"{n} {v}" for v, n in self.counts.items())
+        counts = ", ".join(f"{n:,} {v}" for v, n in self.counts.items())
         duty = money(self.duty) or "0"
         charges = (("taxes", self.taxes), ("fees", self.fees))
         others = "".join(f"; total {name} {money(sums)}" for name, sums in charges if sums)
-        return f"{self.lines} lines: {counts}; total duty {duty}{others}"
+        return f"{self.lines:,} lines: {counts}; total duty {duty}{others}"
 
 
 def money(sums: dict[str, Decimal]) -> str:
-    """`1500 JPY, 9500.10 USD`: amounts per currency, in currency order."""
-    return ", ".join(f"{amount} {cur}" for cur, amount in sorted(sums.items()))
+    """`1,500 JPY, 9,500.10 USD`: amounts per currency, in currency order, with thousands separators."""
+    return ", ".join(f"{amount:,} {cur}" for cur, amount in sorted(sums.items()))

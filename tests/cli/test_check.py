@@ -70,7 +70,33 @@ def test_table_ends_with_the_summary_line(tmp_path: Path) -> None:
     lines = result.stdout.splitlines()
     assert len(lines) == 1 + 4 + 1
     assert lines[-1] == "4 lines: 2 accept, 1 review, 1 reject; total duty 250.00 USD"
-    assert "[value: 'lots' is not a number]" in lines[3]
+    assert lines[3].endswith("reject          0.00 USD  value: 'lots' is not a number")
+
+
+def test_table_of_several_files_names_each_line_s_file_and_fits_120_columns(tmp_path: Path) -> None:
+    long_entry = "ENTRY-2025-000000123456/17"
+    a = entries(tmp_path, [*LINES, f"{long_entry.split('/')[0]},17,0101.21.00.00,JP,1000,2025-06-01,1"], name="a.csv")
+    b = entries(tmp_path, LINES[:1], name="second-file-with-a-long-name.csv")
+    lines = run(a, b).stdout.splitlines()
+    assert lines[0].startswith("file ") and lines[1].startswith("a.csv ")
+    assert lines[-2].startswith("second-file-w… ")
+    assert long_entry in lines[5]  # never cut: the column widens
+    assert all(len(line) <= 120 for line in lines[:-1] if long_entry not in line)
+    assert "under-declared" in lines[5]  # the error first, not the headings
+
+
+def test_the_table_colours_verdicts_on_a_terminal_unless_no_color(monkeypatch: pytest.MonkeyPatch) -> None:
+    from clearance.cli.main import _options
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    assert _options("reject", ("a",), Terminal()).color
+    assert not _options("reject", ("a",), io.StringIO()).color  # a file or a pipe: never
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert not _options("reject", ("a",), Terminal()).color
 
 
 def test_json_keeps_decimals_as_strings(tmp_path: Path) -> None:

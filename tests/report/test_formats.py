@@ -8,10 +8,13 @@ import io
 import json
 from decimal import Decimal
 
+import click
 import pytest
 
+from clearance.engine.report import table_format
 from clearance.engine.report.csv_format import COLUMNS, safe
 from clearance.engine.report.formats import FORMATS, write
+from clearance.engine.report.options import Options
 from clearance.engine.report.result import DutyLine, Excluded, Reason, Result
 from clearance.engine.report.summary import Summary
 from clearance.engine.report.table_format import printable
@@ -150,10 +153,26 @@ def test_table_rows_and_final_summary_line() -> None:
     text, summary = render("table", rows)
     lines = text.splitlines()
     assert len(lines) == 1 + 3 + 1 and lines[0].lstrip().startswith("row")
-    assert "9903.02.73 8479.89.94" in lines[1] and "9500.10 USD" in lines[1]
-    assert "[value: 'x' is not a number]" in lines[2]
-    assert lines[-1] == "3 lines: 1 accept, 1 review, 1 reject; total duty 1500 JPY, 9500.10 USD"
+    assert lines[1].endswith("accept      9,500.10 USD  9903.02.73 8479.89.94")  # no finding: the headings
+    assert lines[2].endswith("reject             0 USD  value: 'x' is not a number")
+    assert lines[-1] == "3 lines: 1 accept, 1 review, 1 reject; total duty 1,500 JPY, 9,500.10 USD"
     assert summary.counts == {"accept": 1, "review": 1, "reject": 1} and summary.lines == 3
+
+
+def test_table_shows_the_most_telling_finding_first_and_colours_verdicts() -> None:
+    reasons = [
+        Reason(severity="info", rule="m.x", message="a note"),
+        Reason(severity="warning", rule="declared.heading", message="heading not declared"),
+        Reason(severity="warning", rule="declared.duty", message="over-declared: refund of 1.00 USD"),
+    ]
+    line = result(verdict="review", reasons=reasons)
+    assert table_format.row(line, Options()).endswith("  over-declared: refund of 1.00 USD")
+    error = Reason(severity="error", rule="input.value", message="value: bad")
+    assert table_format.row(line.model_copy(update={"reasons": [*reasons, error]}), Options()).endswith("value: bad")
+    coloured = table_format.row(line, Options(color=True))
+    assert "\x1b[" in coloured and click.unstyle(coloured) == table_format.row(line, Options())
+    long = line.model_copy(update={"reasons": [Reason(severity="warning", rule="r", message="x" * 300)]})
+    assert len(table_format.row(long, Options())) == 120 and table_format.row(long, Options()).endswith("x…")
 
 
 def test_table_of_no_lines_still_ends_with_its_summary() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 import click
@@ -16,6 +17,7 @@ from clearance.engine.authoring.diff import render_text as render_diff
 from clearance.engine.authoring.diff import to_json as diff_json
 from clearance.engine.authoring.explain import explain as explain_line
 from clearance.engine.authoring.explain_render import render_text, to_json
+from clearance.engine.entries.line import normalise_keys
 from clearance.engine.entries.readers import FORMATS as INPUT_FORMATS
 from clearance.engine.entries.readers import InputFileError, read_records
 from clearance.engine.match.matcher import MatchError
@@ -33,9 +35,20 @@ def _record(options: dict[str, str | None], columns: tuple[str, ...]) -> dict[st
     return record
 
 
+def _row_of(records: Iterable[dict], entry: str) -> int:
+    """The row of the first record with this entry number (and line number, after a `/`)."""
+    number, _, line = entry.partition("/")
+    for row, raw in enumerate(records, start=1):
+        cols = normalise_keys(raw)
+        if cols.get("entry_number") == number.strip() and (not line or cols.get("line_number") == line.strip()):
+            return row
+    raise InputFileError(f"no line with entry {entry}")
+
+
 @click.command()
 @click.argument("file", required=False)
 @click.option("--row", type=ID, default=None, help="The line of FILE to explain (1 = first).")
+@click.option("--entry", metavar="ENTRY[/LINE]", help="The line of FILE with this entry number (and line number).")
 @click.option("--hts-code", help="The line as options (instead of FILE): tariff code.")
 @click.option("--origin", help="Country of origin (ISO alpha-2).")
 @click.option("--value", help="Customs value.")
@@ -53,6 +66,7 @@ def _record(options: dict[str, str | None], columns: tuple[str, ...]) -> dict[st
 def explain(
     file: str | None,
     row: int | None,
+    entry: str | None,
     columns: tuple[str, ...],
     law_as_of: dt.date | None,
     destination: str | None,
@@ -62,9 +76,10 @@ def explain(
     verbose: bool,
     **line: str | None,
 ) -> None:
-    """The full trace of one line: every measure considered and whether its scope, dates, in-transit
-    window and conditions matched; what stacking excluded and why; the arithmetic of each duty, with
-    citations. Give FILE and --row N, or the line as options (--hts-code ... and -c COLUMN=VALUE).
+    """Why one line gets its verdict: the duties with their arithmetic and the reasons first, then each
+    measure that applied or was excluded, part by part (-v: also those that did not match), precedence and
+    stacking, with citations. Give FILE with --row N or --entry ENTRY[/LINE], or the line as options
+    (--hts-code ... and -c COLUMN=VALUE).
 
     Exit codes: 0 explained; 2 usage, file or rule-pack error."""
     given = {k: v for k, v in line.items() if k in LINE_OPTIONS}
@@ -72,9 +87,13 @@ def explain(
         fail("give FILE and --row N, or the line as options (--hts-code, --origin, --value, --entry-date, ...)")
     if file is not None and (any(given.values()) or columns):
         fail("give either FILE or the line as options, not both")
+    if file is not None and (row is None) == (entry is None):
+        fail("give the line of FILE to explain: --row N or --entry ENTRY[/LINE]")
     try:
         packs = load_rules(rules_path)
         records = read_records(file, input_format) if file else iter([_record(given, columns)])
+        if entry is not None:
+            row = _row_of(read_records(file, input_format), entry)  # type: ignore[arg-type]
         explanation = explain_line(packs, records, row or 1, law_as_of, destination.upper() if destination else None)
     except (PackError, InputFileError, MatchError, IndexError) as exc:
         fail(str(exc).strip("'\""))

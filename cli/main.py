@@ -119,7 +119,7 @@ def check(
         sheet=sheet,
         workers=workers or default_workers(),
         chunk_size=chunk_size,
-        reference_db=Path(db),  # HTSUS editions imported into it (`clearance hts import`) check US lines
+        reference_db=None if no_db else Path(db),  # HTSUS editions imported into it (`clearance hts import`)
     )
     batch = None
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..duty.codes import format_code
+from ..report.findings import rank
 from ..resolve.amount import cite
 from .explain import Explanation, MeasureTrace
 
@@ -33,10 +34,6 @@ def _measure(mt: MeasureTrace, verbose: bool) -> list[str]:
     m = mt.measure
     head = f"  {MARK[mt.outcome]} {m.id}: {mt.outcome}" + (f" ({mt.detail})" if mt.detail else "")
     out = [head]
-    if mt.outcome == "not matched" and not verbose:
-        failed = [p for p in mt.parts if not p.matched and not p.name.startswith("condition ")]
-        out += [f"      {p.name}: no: {p.test}" for p in failed]
-        return out
     out.append(f"      {m.title} [{cite(m.citations)}]")
     for p in mt.parts:
         if p.name.startswith("condition "):
@@ -49,22 +46,22 @@ def _measure(mt: MeasureTrace, verbose: bool) -> list[str]:
 
 
 def render_text(e: Explanation, verbose: bool = False) -> str:
-    """Measures that apply are shown part by part; others show only the parts that failed
-    (`verbose` shows every part of every measure)."""
+    """What a person asks first, first: the verdict, the duties with their arithmetic, the reasons (errors and
+    warnings before notes); then the measures that applied or were excluded, part by part, precedence and
+    stacking. Measures that did not match or are not in force show only with `verbose` (every part)."""
     r = e.result
     lines = [_line_summary(e)]
     if e.pack is not None:
         lines.append(f"Law as of {e.law_as_of}; pack {e.pack.id} ({e.pack.header.title})")
     for p in e.problems:
         lines.append(f"  input problem: {p.column}: {p.message}")
-    if e.measures:
-        lines += ["", "Measures (+ applies, x excluded, . not matched, - not in force on the law date)"]
-        later = [mt.measure.id for mt in e.measures if mt.outcome == "not in force"]
-        for mt in e.measures:
-            if verbose or mt.outcome != "not in force":
-                lines += _measure(mt, verbose)
-        if later and not verbose:
-            lines.append(f"  - published after {e.law_as_of}, so not in force under that law: {', '.join(later)}")
+    others = "".join(f"; total {k} {v} {r.currency}" for k, v, xs in r.other_charges() if xs)
+    lines += ["", f"Total duty {r.total_duty} {r.currency}{others}; verdict {r.verdict}"]
+    lines += _duties(e)
+    lines += ["", "Reasons"]
+    for x in sorted(r.reasons, key=rank):
+        lines.append(f"  [{x.severity}] {x.rule}: {x.message}" + (f" [{x.citation}]" if x.citation else ""))
+    lines += _measures(e, verbose)
     if e.precedence:
         lines += ["", "Precedence orders"]
         for p, active in e.precedence:
@@ -76,23 +73,41 @@ def render_text(e: Explanation, verbose: bool = False) -> str:
             how = "on its basis" if x.portion == "basis" else "wholly"
             lines.append(f"  {x.source} excludes {x.target} {how} (when {x.when}): {s.effect}")
             lines.append(f"      {x.reason} [{x.citation}]")
+    return "\n".join(lines)
+
+
+def _duties(e: Explanation) -> list[str]:
+    lines: list[str] = []
     for charge, title in (("duty", "Duties"), ("tax", "Taxes"), ("fee", "Fees")):
         traces = [t for t in e.duties if t.charge == charge]
         if traces:
             lines += ["", title]
         for t in traces:
             d = t.duty
-            lines.append(f"  {d.heading}  {d.measure}  {d.rate}: {d.amount} {r.currency}")
+            lines.append(f"  {d.heading}  {d.measure}  {d.rate}: {d.amount} {e.result.currency}")
             lines += [f"      {step}" for step in t.steps]
             if t.citations:
                 lines.append(f"      [{cite(t.citations)}]")
             if not t.reproduced:
                 lines.append("      (this arithmetic does not reproduce the engine's amount: please report it)")
-    others = "".join(f"; total {k} {v} {r.currency}" for k, v, xs in r.other_charges() if xs)
-    lines += ["", f"Total duty {r.total_duty} {r.currency}{others}; verdict {r.verdict}", "", "Reasons"]
-    for x in r.reasons:
-        lines.append(f"  [{x.severity}] {x.rule}: {x.message}" + (f" [{x.citation}]" if x.citation else ""))
-    return "\n".join(lines)
+    return lines
+
+
+def _measures(e: Explanation, verbose: bool) -> list[str]:
+    shown = [mt for mt in e.measures if verbose or mt.outcome not in ("not matched", "not in force")]
+    if not e.measures:
+        return []
+    lines = ["", "Measures (+ applies, x excluded, . not matched, - not in force on the law date)"]
+    for mt in shown:
+        lines += _measure(mt, verbose)
+    if not verbose:
+        unmatched = sum(1 for mt in e.measures if mt.outcome == "not matched")
+        later = [mt.measure.id for mt in e.measures if mt.outcome == "not in force"]
+        if unmatched:
+            lines.append(f"  . {unmatched} measure(s) not matched (-v shows each and the part that failed)")
+        if later:
+            lines.append(f"  - published after {e.law_as_of}, so not in force under that law: {', '.join(later)}")
+    return lines
 
 
 def to_json(e: Explanation) -> dict:

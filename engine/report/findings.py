@@ -18,10 +18,11 @@ def findings(r: Result) -> list[Reason]:
     fee, and each measure not applied) is left out: it is in the json records."""
     trail = {d.measure for d in (*r.duties, *r.taxes, *r.fees)} | {x.measure for x in r.excluded}
     shown = [x for x in r.reasons if x.severity != "info" or x.rule not in trail]
-    return sorted(shown, key=_rank)
+    return sorted(shown, key=rank)
 
 
-def _rank(reason: Reason) -> int:
+def rank(reason: Reason) -> int:
+    """0 errors, 1 money under- or over-declared, 2 other warnings, 3 notes."""
     if reason.severity == "error":
         return 0
     if reason.severity == "warning":

@@ -80,6 +80,10 @@ def test_in_transit_part_and_an_exclusion_without_effect() -> None:
         "--law-as-of",
         "2025-12-31",
     )
+    assert "in-transit: no:" not in out and "measure(s) not matched (-v shows each" in out  # unmatched: only -v
+    _, out = explain(
+        *FABRIC, "--entry-date", "2025-05-15", "--loaded-date", "2025-04-20", "--transport-mode", "air", "-v"
+    )
     assert "in-transit: no: loaded before 2025-05-01 by vessel (line: loaded 2025-04-20, air)" in out
 
 
@@ -154,16 +158,21 @@ def test_parts_agree_with_the_matcher_and_arithmetic_reproduces(line: dict) -> N
 def test_explain_a_row_of_a_file(tmp_path: Path) -> None:
     entries = tmp_path / "entries.csv"
     entries.write_text(
-        "hts_code,origin,value,entry_date,mfn_rate\n"
-        "5208.11.40,JP,10000,2025-05-15,7.5%\n"
-        "7208.10.15,JP,not-a-number,2025-05-15,Free\n",
+        "entry_number,line_number,hts_code,origin,value,entry_date,mfn_rate\n"
+        "E1,1,5208.11.40,JP,10000,2025-05-15,7.5%\n"
+        "E1,2,7208.10.15,JP,not-a-number,2025-05-15,Free\n",
         encoding="utf-8",
     )
     code, out = explain(str(entries), "--row", "1", "--law-as-of", "2025-12-31")
     assert code == 0 and out.startswith("Row 1: 5208.11.40 from JP to US, value 10000, entered 2025-05-15")
+    assert out.index("Total duty") < out.index("Duties") < out.index("Reasons") < out.index("Measures")
     code, out = explain(str(entries), "--row", "2")
     assert code == 0
     assert "input problem: value: 'not-a-number' is not a number" in out and "verdict reject" in out
+    assert explain(str(entries), "--entry", "E1/2") == (code, out)  # the line by its entry and line number
+    assert explain(str(entries), "--entry", "E1")[1].startswith("Row 1: ")  # the entry's first line
+    code, out = explain(str(entries), "--entry", "E9")
+    assert code == 2 and "no line with entry E9" in out
     code, out = explain(str(entries), "--row", "3")
     assert code == 2 and "no row 3 (the input has 2 line(s))" in out
 
@@ -173,8 +182,12 @@ def test_usage_errors() -> None:
     assert code == 2 and "give FILE and --row N" in out
     code, out = explain("entries.csv", "--hts-code", "5208.11.40")
     assert code == 2 and "not both" in out
-    code, out = explain("no-such-file.csv")
+    code, out = explain("no-such-file.csv", "--row", "1")
     assert code == 2 and "no-such-file.csv" in out
+    code, out = explain("entries.csv")
+    assert code == 2 and "--row N or --entry ENTRY[/LINE]" in out
+    code, out = explain("entries.csv", "--row", "1", "--entry", "E1")
+    assert code == 2 and "--row N or --entry ENTRY[/LINE]" in out
 
 
 def test_shipped_worked_example_fabric_under_eo_14345() -> None:

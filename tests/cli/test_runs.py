@@ -225,3 +225,17 @@ def test_clearance_db_environment_variable(rules: Path, entries: Path, tmp_path:
     assert (tmp_path / "env.db").is_file() and not Path("clearance.db").exists()
     assert "finished" in invoke("runs", code=0).stdout
     assert "300 lines" in invoke("runs", "show", 1, code=0).stdout
+
+
+def test_check_with_no_db_opens_and_creates_no_file(
+    rules: Path, entries: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import clearance.engine.run.batch as batch
+
+    opened: list[object] = []
+    monkeypatch.setattr(batch, "references_in", lambda path: opened.append(path) or {})
+    (tmp_path / "clearance.db").write_bytes(b"")  # a database where --db would look: never opened
+    before = sorted(p.name for p in tmp_path.iterdir())
+    check(rules, entries, "--no-db", "--format", "none", "--workers", 1)
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+    assert opened == [None]

@@ -85,7 +85,9 @@ def command(args: list[object]) -> list[str]:
 
 
 @pytest.mark.skipif(not LINUX, reason="/dev/full is Linux")
-@pytest.mark.parametrize("args", [["rules", "list"], [*CHECK, "e.csv"], ["explain", "e.csv", "--rules", FEATURES]])
+@pytest.mark.parametrize(
+    "args", [["rules", "list"], [*CHECK, "e.csv"], ["explain", "e.csv", "--row", 1, "--rules", FEATURES]]
+)
 def test_a_full_standard_output_is_one_line_error(tmp_path: Path, args: list[str]) -> None:
     entries(tmp_path)
     with open("/dev/full", "w") as full:

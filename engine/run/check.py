@@ -12,15 +12,17 @@ from decimal import Decimal
 from itertools import islice
 
 from ..duty.expression import round_money
+from ..entries.columns import LineView, Validator, view_of, with_rate
 from ..entries.line import COLUMNS, InputProblem, Line, normalise_keys, parse_line
 from ..entries.readers import LINE, PROBLEM, PROBLEM_COLUMN, check_readable, read_records
 from ..match.compile import CompiledPack, compile_pack
+from ..match.keys import MatchKeys
 from ..match.matcher import Matcher, QuotaLedger
 from ..packs.load import Pack, contract_of
 from ..reference import HtsReference as Reference
 from ..reference import reference_check
 from ..report.result import SEVERITY_OF_ACTION, QuotaClaim, Reason, Result, verdict_of
-from ..resolve.stacking import resolve
+from ..resolve.evaluate import Evaluator, noted, result_of
 
 CHUNK = 1000  # lines per work unit: larger chunks gain nothing measurable and hold more memory per process
 
@@ -41,6 +43,8 @@ class Checker:
         self.default_destination = default_destination or self.contract.default
         self.references = references or {}
         self._engines: dict[str, tuple[CompiledPack, Matcher]] = {}
+        self._batch_stages: dict[str, tuple[MatchKeys, Evaluator]] = {}
+        self._validator = Validator(self.default_destination, self.contract)
         self._ledger = QuotaLedger()
         for destination in packs:  # compile now: a pack durable-rules cannot hold fails before any output
             self.engine(destination)
@@ -80,28 +84,28 @@ class Checker:
         return result.model_copy(update={"quota": claims, "reasons": reasons, "verdict": verdict_of(reasons)})
 
     def check_chunk(self, records: list[dict], first_row: int) -> list[Result]:
-        """A pure unit of work: the same chunk and packs always give the same results."""
+        """A pure unit of work: the same chunk and packs always give the same results. The chunk is read
+        column by column (`Validator`), matched by key (`MatchKeys`) and evaluated per plan (`Evaluator`)."""
+        views = self._validator.lines(records, first_row)
         results: dict[int, Result] = {}
-        lines: dict[str, list[Line]] = {}
-        for offset, raw in enumerate(records):
+        groups: dict[str, list[LineView]] = {}
+        for offset, view in enumerate(views):
             row = first_row + offset
-            parsed = self._parse(row, raw)
-            if isinstance(parsed, Line):
-                if self.engine(parsed.destination) is None:
-                    results[row] = self.rejected(row, raw, [no_pack(parsed.destination)])
-                else:
-                    lines.setdefault(parsed.destination, []).append(parsed)
+            if view is None:  # not clean: the per-line parser names its problems (or reads it after all)
+                parsed = self._parse(row, records[offset])
+                if not isinstance(parsed, Line):
+                    results[row] = self.rejected(row, records[offset], parsed)
+                    continue
+                view = view_of(parsed)
+            if view.destination in self.packs:
+                groups.setdefault(view.destination, []).append(view)
             else:
-                results[row] = self.rejected(row, raw, parsed)
-        for destination, group in lines.items():
-            compiled, matcher = self.engine(destination)  # type: ignore[misc]
-            group, notes = self._with_reference(compiled, group)
-            matches = matcher.match([compiled.fact(line) for line in group])
-            for line, refs, note in zip(group, matches, notes, strict=True):
-                if isinstance(refs, Exception):
-                    results[line.row] = self.rejected(line.row, {}, [engine_error(refs)], line)
-                else:
-                    results[line.row] = self._resolved(compiled, line, refs, note)
+                results[row] = self.rejected(row, records[offset], [no_pack(view.destination)])
+        for destination, group in groups.items():
+            keys, evaluator = self._stages(destination)
+            notes = self._with_reference(evaluator.compiled, group)
+            for view, refs, note in zip(group, keys.refs(group), notes, strict=True):
+                results[view.row] = self._evaluated(evaluator, view, refs, note)
         out = []
         for offset, raw in enumerate(records):
             res = results[first_row + offset]
@@ -112,24 +116,35 @@ class Checker:
             out.append(res.model_copy(update=update) if update else res)
         return out
 
-    def _resolved(self, compiled: CompiledPack, line: Line, refs: frozenset, note: list[Reason]) -> Result:
+    def _stages(self, destination: str) -> tuple[MatchKeys, Evaluator]:
+        """The match keys and the evaluator of a destination's pack (made once, kept for the run)."""
+        if destination not in self._batch_stages:
+            compiled, matcher = self.engine(destination)  # type: ignore[misc]
+            self._batch_stages[destination] = (MatchKeys(compiled, matcher), Evaluator(compiled))
+        return self._batch_stages[destination]
+
+    def _evaluated(self, evaluator: Evaluator, view: LineView, refs: frozenset | Exception, note: list) -> Result:
+        if isinstance(refs, Exception):
+            return self.rejected(view.row, {}, [engine_error(refs)], view)  # type: ignore[arg-type]
         try:
-            return _noted(resolve(compiled, line, refs), note)
+            outcome = noted(evaluator.evaluate(view, refs), note)
         except Exception as exc:  # an arithmetic or rule fault on one line must not stop the run
             problem = InputProblem(column="*", message=f"cannot compute this line: {type(exc).__name__}: {exc}")
-            return self.rejected(line.row, {}, [problem], line)
+            return self.rejected(view.row, {}, [problem], view)  # type: ignore[arg-type]
+        return result_of(view, evaluator.currency, outcome)
 
-    def _with_reference(self, compiled: CompiledPack, group: list[Line]) -> tuple[list[Line], list[list[Reason]]]:
-        """Lines with their MFN rate filled from the pack's reference schedule, and what it said of each."""
+    def _with_reference(self, compiled: CompiledPack, group: list[LineView]) -> list[list[Reason]]:
+        """Fill each line's MFN rate from the pack's reference schedule; what it said of each line."""
         ref = self.references.get(compiled.pack.header.schedule or "")
         if ref is None:
-            return group, [[] for _ in group]
-        lines, notes = [], []
-        for line in group:
-            mfn_rate, reasons = reference_check(line, ref)
-            lines.append(line if mfn_rate == line.mfn_rate else line.model_copy(update={"mfn_rate": mfn_rate}))
+            return [[] for _ in group]
+        notes = []
+        for view in group:
+            mfn_rate, reasons = reference_check(view, ref)  # type: ignore[arg-type]
+            if mfn_rate != view.mfn_rate:
+                with_rate(view, mfn_rate)
             notes.append(reasons)
-        return lines, notes
+        return notes
 
     def _parse(self, row: int, raw: dict) -> Line | list[InputProblem]:
         if PROBLEM in raw:
@@ -198,13 +213,6 @@ def _extra(raw: dict) -> dict[str, str]:
     if _KNOWN.issuperset(raw):  # the usual case: nothing to pass through
         return {}
     return {k: v for k, v in normalise_keys(raw).items() if k not in _KNOWN}
-
-
-def _noted(result: Result, notes: list[Reason]) -> Result:
-    if not notes:
-        return result
-    reasons = [*notes, *result.reasons]
-    return result.model_copy(update={"reasons": reasons, "verdict": verdict_of(reasons)})
 
 
 def _over_cap(packs: dict[str, Pack], destination: str | None, q: QuotaClaim, used: Decimal) -> Reason:

@@ -21,11 +21,12 @@ from pathlib import Path
 LAW = "2026-12-31"
 # stage -> frame names as py-spy prints them ("Class.method" or "function")
 WORKER_STAGES = {
-    "parse lines (line.parse_line)": ("parse_line",),
-    "lines -> facts (CompiledPack.fact)": ("CompiledPack.fact",),
-    "match: cache keys (_Ruleset.key)": ("_Ruleset.key",),
-    "match: durable-rules (Matcher._assert)": ("Matcher._assert",),
-    "resolve (stacking, duties, reasons)": ("resolve",),
+    "read columns, validate (Validator.lines)": ("Validator.lines",),
+    "unclean rows: per-line parser (parse_line)": ("parse_line",),
+    "match keys (MatchKeys.key)": ("MatchKeys.key",),
+    "match: durable-rules on new keys (Matcher.match)": ("Matcher.match",),
+    "evaluate (Evaluator.evaluate)": ("Evaluator.evaluate",),
+    "Result records (result_of)": ("result_of",),
     "encode rows (store.encode)": ("encode",),
     "send results back (pickling)": ("_sendback_result",),
 }

@@ -14,7 +14,7 @@ from .compile import CompiledPack, RuleRef, day
 from .matcher import Matcher
 
 Key = tuple
-CACHE_SIZE = 200_000  # keys remembered (then the cache starts again): about 60 MB at most
+CACHE_SIZE = 100_000  # keys remembered per pack (then the cache starts again): about 30 MB at most
 PIECES = 20_000  # distinct values remembered per column
 
 

@@ -15,7 +15,7 @@ from ..packs.model import Measure
 from ..report.result import Reason, Severity
 
 
-@dataclass
+@dataclass(slots=True)
 class Settled:
     """The state of one applicable measure while stacking is resolved."""
 

@@ -25,8 +25,7 @@ WORKER_STAGES = {
     "unclean rows: per-line parser (parse_line)": ("parse_line",),
     "match keys (MatchKeys.key)": ("MatchKeys.key",),
     "match: durable-rules on new keys (Matcher.match)": ("Matcher.match",),
-    "evaluate (Evaluator.evaluate)": ("Evaluator.evaluate",),
-    "Result records (result_of)": ("result_of",),
+    "resolve (stacking, duties, reasons)": ("resolve",),
     "encode rows (store.encode)": ("encode",),
     "send results back (pickling)": ("_sendback_result",),
 }

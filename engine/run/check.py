@@ -22,7 +22,7 @@ from ..packs.load import Pack, contract_of
 from ..reference import HtsReference as Reference
 from ..reference import reference_check
 from ..report.result import SEVERITY_OF_ACTION, QuotaClaim, Reason, Result, verdict_of
-from ..resolve.evaluate import Evaluator, noted, result_of
+from ..resolve.stacking import resolve
 
 CHUNK = 1000  # lines per work unit: larger chunks gain nothing measurable and hold more memory per process
 
@@ -43,7 +43,7 @@ class Checker:
         self.default_destination = default_destination or self.contract.default
         self.references = references or {}
         self._engines: dict[str, tuple[CompiledPack, Matcher]] = {}
-        self._batch_stages: dict[str, tuple[MatchKeys, Evaluator]] = {}
+        self._match_keys: dict[str, MatchKeys] = {}
         self._validator = Validator(self.default_destination, self.contract)
         self._ledger = QuotaLedger()
         for destination in packs:  # compile now: a pack durable-rules cannot hold fails before any output
@@ -85,7 +85,7 @@ class Checker:
 
     def check_chunk(self, records: list[dict], first_row: int) -> list[Result]:
         """A pure unit of work: the same chunk and packs always give the same results. The chunk is read
-        column by column (`Validator`), matched by key (`MatchKeys`) and evaluated per plan (`Evaluator`)."""
+        column by column (`Validator`) and matched by key (`MatchKeys`); each line is then resolved."""
         views = self._validator.lines(records, first_row)
         results: dict[int, Result] = {}
         groups: dict[str, list[LineView]] = {}
@@ -102,10 +102,10 @@ class Checker:
             else:
                 results[row] = self.rejected(row, records[offset], [no_pack(view.destination)])
         for destination, group in groups.items():
-            keys, evaluator = self._stages(destination)
-            notes = self._with_reference(evaluator.compiled, group)
+            keys = self._keys(destination)
+            notes = self._with_reference(keys.compiled, group)
             for view, refs, note in zip(group, keys.refs(group), notes, strict=True):
-                results[view.row] = self._evaluated(evaluator, view, refs, note)
+                results[view.row] = self._resolved(keys.compiled, view, refs, note)
         out = []
         for offset, raw in enumerate(records):
             res = results[first_row + offset]
@@ -116,22 +116,21 @@ class Checker:
             out.append(res.model_copy(update=update) if update else res)
         return out
 
-    def _stages(self, destination: str) -> tuple[MatchKeys, Evaluator]:
-        """The match keys and the evaluator of a destination's pack (made once, kept for the run)."""
-        if destination not in self._batch_stages:
+    def _keys(self, destination: str) -> MatchKeys:
+        """The match keys of a destination's pack (made once, kept for the run: its cache serves every chunk)."""
+        if destination not in self._match_keys:
             compiled, matcher = self.engine(destination)  # type: ignore[misc]
-            self._batch_stages[destination] = (MatchKeys(compiled, matcher), Evaluator(compiled))
-        return self._batch_stages[destination]
+            self._match_keys[destination] = MatchKeys(compiled, matcher)
+        return self._match_keys[destination]
 
-    def _evaluated(self, evaluator: Evaluator, view: LineView, refs: frozenset | Exception, note: list) -> Result:
+    def _resolved(self, compiled: CompiledPack, view: LineView, refs: frozenset | Exception, note: list) -> Result:
         if isinstance(refs, Exception):
             return self.rejected(view.row, {}, [engine_error(refs)], view)  # type: ignore[arg-type]
         try:
-            outcome = noted(evaluator.evaluate(view, refs), note)
+            return _noted(resolve(compiled, view, refs), note)  # type: ignore[arg-type]
         except Exception as exc:  # an arithmetic or rule fault on one line must not stop the run
             problem = InputProblem(column="*", message=f"cannot compute this line: {type(exc).__name__}: {exc}")
             return self.rejected(view.row, {}, [problem], view)  # type: ignore[arg-type]
-        return result_of(view, evaluator.currency, outcome)
 
     def _with_reference(self, compiled: CompiledPack, group: list[LineView]) -> list[list[Reason]]:
         """Fill each line's MFN rate from the pack's reference schedule; what it said of each line."""
@@ -213,6 +212,13 @@ def _extra(raw: dict) -> dict[str, str]:
     if _KNOWN.issuperset(raw):  # the usual case: nothing to pass through
         return {}
     return {k: v for k, v in normalise_keys(raw).items() if k not in _KNOWN}
+
+
+def _noted(result: Result, notes: list[Reason]) -> Result:
+    if not notes:
+        return result
+    reasons = [*notes, *result.reasons]
+    return result.model_copy(update={"reasons": reasons, "verdict": verdict_of(reasons)})
 
 
 def _over_cap(packs: dict[str, Pack], destination: str | None, q: QuotaClaim, used: Decimal) -> Reason:

@@ -85,7 +85,7 @@ def test_spy_counts_each_sample_once_for_its_outermost_stage(tmp_path: Path) -> 
     raw.write_text(
         "\n".join(
             [
-                f"{worker};Evaluator.evaluate (engine/resolve/evaluate.py:1);_compute (engine/resolve/evaluate.py:1) 5",
+                f"{worker};resolve (engine/resolve/stacking.py:1);compute (engine/resolve/amount.py:1) 5",
                 f"{worker};parse_line (engine/entries/line.py:1) 3",
                 f"{worker};MatchKeys.refs (engine/match/keys.py:1);Matcher.match (engine/match/matcher.py:1) 2",
                 f"{main};Store.write_chunk (engine/run/store.py:1) 7",
@@ -96,6 +96,6 @@ def test_spy_counts_each_sample_once_for_its_outermost_stage(tmp_path: Path) -> 
     )
     counts, main_counts, n_worker, n_main = shares(raw)
     assert n_worker == 10 and n_main == 8
-    assert counts["evaluate (Evaluator.evaluate)"] == 5 and counts["unclean rows: per-line parser (parse_line)"] == 3
+    assert counts["resolve (stacking, duties, reasons)"] == 5 and counts["unclean rows: per-line parser (parse_line)"] == 3
     assert counts["match: durable-rules on new keys (Matcher.match)"] == 2
     assert main_counts["write SQLite (Store.write_chunk)"] == 7 and main_counts["other"] == 1

@@ -96,6 +96,7 @@ def test_spy_counts_each_sample_once_for_its_outermost_stage(tmp_path: Path) -> 
     )
     counts, main_counts, n_worker, n_main = shares(raw)
     assert n_worker == 10 and n_main == 8
-    assert counts["resolve (stacking, duties, reasons)"] == 5 and counts["unclean rows: per-line parser (parse_line)"] == 3
+    assert counts["resolve (stacking, duties, reasons)"] == 5
+    assert counts["unclean rows: per-line parser (parse_line)"] == 3
     assert counts["match: durable-rules on new keys (Matcher.match)"] == 2
     assert main_counts["write SQLite (Store.write_chunk)"] == 7 and main_counts["other"] == 1

@@ -23,7 +23,6 @@ from .line import (
     REQUIRED,
     Line,
     _code,
-    _money,
     column_name,
     normalise_keys,
     text_of,
@@ -110,9 +109,10 @@ class Validator:
         n = len(records)
         cols = columns(records)
         ok = [PROBLEM not in r for r in records]
-        dests = [d.upper() if d else self.default for d in cols.get("destination", [""] * n)]
-        for i, d in enumerate(dests):
-            if not (len(d) == 2 and d.isascii() and d.isalpha()):
+        given = cols.get("destination", [""] * n)
+        dests = [d.upper() if d else self.default for d in given]
+        for i, (g, d) in enumerate(zip(given, dests, strict=True)):
+            if not (len(d) == 2 and d.isascii() and d.isalpha() and g.isascii()):
                 ok[i] = False
         parsed: dict[str, list] = {"destination": dests}
         for column, parse in _PARSERS:
@@ -164,16 +164,14 @@ class Validator:
 
 
 def _number(text: str) -> object:
-    """`_money`, with a fast path for plain digits."""
-    if _PLAIN_NUMBER.fullmatch(text):
-        value = Decimal(text)
-        if abs(value.as_tuple().exponent) <= 6 and value.adjusted() <= 15:  # type: ignore[operator]
-            return value
+    """A plain number (digits and a point) within the range `parse_line` takes; any other text (a currency
+    symbol, thousands separators, a sign) makes the row one for `parse_line`, which names its problem."""
+    if not _PLAIN_NUMBER.fullmatch(text):
         return _BAD
-    try:
-        return _money(text)
-    except ValueError:
-        return _BAD
+    value = Decimal(text)
+    if abs(value.as_tuple().exponent) <= 6 and value.adjusted() <= 15:  # type: ignore[operator]
+        return value
+    return _BAD
 
 
 _EMPTY: frozenset[str] = frozenset()
@@ -212,8 +210,9 @@ def _consistent(v: LineView) -> bool:
 def view_of(line: Line) -> LineView:
     """A `Line` (read by `parse_line`) as the view the later stages read."""
     v = LineView()
-    for name in LineView.__slots__[:-2]:
-        setattr(v, name, getattr(line, name))
+    for name in LineView.__slots__:
+        if name not in ("mfn", "heading"):
+            setattr(v, name, getattr(line, name))
     v.mfn, v.heading = line.mfn, format_code(line.hts_code)
     return v
 

@@ -10,7 +10,7 @@ from decimal import ROUND_FLOOR
 
 from ..entries.columns import LineView
 from ..packs.model import SHARE_FIELDS
-from .compile import CompiledPack, RuleRef, day
+from .compile import CompiledPack, RuleRef, day, minor_units
 from .matcher import Matcher
 
 Key = tuple
@@ -21,6 +21,7 @@ PIECES = 20_000  # distinct values remembered per column
 class MatchKeys:
     def __init__(self, compiled: CompiledPack, matcher: Matcher, size: int = CACHE_SIZE) -> None:
         self.compiled, self.matcher, self.size = compiled, matcher, size
+        self.minor_unit = compiled.pack.header.minor_unit
         self.cache: dict[Key, frozenset[RuleRef] | Exception] = {}
         self._pieces: dict[str, dict] = {}
         c = compiled
@@ -52,7 +53,7 @@ class MatchKeys:
 
     def _attributes(self, items: tuple) -> tuple:
         c, given = self.compiled, dict(items)
-        return tuple((key, c.keep(key, given.get(name, "").lower())) for name, key in c.attributes.names.items())
+        return tuple((key, c.keep(key, given.get(name, ""))) for name, key in c.attributes.names.items())
 
     def key(self, v: LineView) -> Key:
         """The line's fact as a tuple of fields (the same fields and values as `CompiledPack.fact`)."""
@@ -74,6 +75,8 @@ class MatchKeys:
                 if v.value > 0:
                     share = int((part * 10000 / v.value).to_integral_value(rounding=ROUND_FLOOR))
                     k += ((f"sh_{name}", self.compiled.canonical(f"sh_{name}", share)),)
+        if "val" in self.compiled.bounds:  # some rule tests the customs value (as `CompiledPack.fact`)
+            k += (("val", self.compiled.canonical("val", minor_units(v.value, self.minor_unit, up=True))),)
         if v.quantity is not None:
             k += (("has_quantity", 1),)
         if v.mfn_rate is not None:

@@ -120,7 +120,8 @@ def header_names(cells: list[str], path: str) -> list[str]:
     if len(names) > MAX_COLUMNS:
         raise InputFileError(f"{path}: the header has {len(names):,} columns (at most {MAX_COLUMNS:,})")
     if "hts_code" not in names:
-        raise InputFileError(f"{path}: the header has no hts_code column (got: {', '.join(names[:8])})")
+        got = ", ".join(" ".join(n.split()) for n in names[:8])  # one line, whatever the header cells hold
+        raise InputFileError(f"{path}: the header has no hts_code column (got: {got})")
     return names
 
 

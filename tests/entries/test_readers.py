@@ -340,3 +340,12 @@ def test_xlsx_repeated_column(tmp_path: Path) -> None:
     path = workbook(tmp_path / "e.xlsx", {"S": [["hts_code", "value", "Value"], ["1", 5, 5], ["2", 5, 6]]})
     first, second = read_records(path)
     assert first == {"hts_code": "1", "value": "5", LINE: 2} and "given twice" in second[PROBLEM]
+
+
+def test_a_header_without_hts_code_is_named_on_one_line(tmp_path) -> None:
+    """Found by hypothesis (tests/robustness/test_fuzz.py): a quoted header cell holding a line break."""
+    path = tmp_path / "e.csv"
+    path.write_bytes(b'"\x00\n\x00"')
+    with pytest.raises(readers.InputFileError) as exc:
+        list(readers.read_records(path))
+    assert "\n" not in str(exc.value) and "no hts_code column" in str(exc.value)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from ..match.compile import compile_pack
-from ..match.matcher import FIXED_FACT_FIELDS, MAX_FACT_FIELDS, MAX_OPERATORS, MAX_PATHS, operators, paths
+from ..match.limits import OPERATORS_ADVICE, too_many_fact_fields, too_many_operators, too_many_paths
 from ..packs.load import Pack
 from ..packs.model import Measure
 from ..packs.queries import known_origin
@@ -187,41 +187,15 @@ def check_limits(src: PackSource) -> None:
         where = first.get(ref.target)
         file, line = (where.doc.path, where.line()) if where else (header_path, 1)
         what = f"condition {ref.condition} of {ref.target}" if ref.condition else ref.target
-        n = paths(cond)
-        if n + 1 > MAX_PATHS:
-            src.add(
-                "CL010",
-                file,
-                line,
-                f"{what}: the rule expands to {n} durable-rules paths (limit "
-                f"{MAX_PATHS - 1}): {_hint(where.measure if where else None)}",
-            )
-        ops = operators(cond)
-        if ops > MAX_OPERATORS:
-            src.add(
-                "CL010",
-                file,
-                line,
-                f"{what}: the rule nests {ops} and/or operators (durable-rules limit "
-                f"{MAX_OPERATORS}): use fewer origin, mode, attribute or document alternatives",
-            )
-    vocabularies = {
-        "lists": compiled.lists,
-        "areas": compiled.areas,
-        "documents": compiled.documents,
-        "attributes": compiled.attributes,
-        "SPI": compiled.spi,
-    }
-    fields = sum(len(v.names) for v in vocabularies.values()) + FIXED_FACT_FIELDS
-    if fields > MAX_FACT_FIELDS:
-        counts = ", ".join(f"{len(v.names)} {label}" for label, v in vocabularies.items())
-        src.add(
-            "CL010",
-            header_path,
-            1,
-            f"pack {src.header.id}: facts would need {fields} fields ({counts}, "
-            f"+{FIXED_FACT_FIELDS} fixed); durable-rules limit {MAX_FACT_FIELDS}",
-        )
+        for problem, advice in (
+            (too_many_paths(cond), _hint(where.measure if where else None)),
+            (too_many_operators(cond), OPERATORS_ADVICE),
+        ):
+            if problem:
+                src.add("CL010", file, line, f"{what}: the rule {problem}: {advice}")
+    too_wide = too_many_fact_fields(compiled)
+    if too_wide:
+        src.add("CL010", header_path, 1, too_wide)
 
 
 def _hint(m: Measure | None) -> str:

@@ -190,7 +190,7 @@ _code(
 ## Why is this bad?
 durable-rules hangs, aborts or refuses rules past fixed table sizes (a matching stack of 64 nodes, 32
 expression slots per rule, about 250 fields per fact); the engine refuses such packs at run time
-(`MatchError`, exit code 2). The limits are those of `engine/match/matcher.py` (`MAX_PATHS`, `MAX_OPERATORS`,
+(`MatchError`, exit code 2). The limits are those of `engine/match/limits.py` (`MAX_PATHS`, `MAX_OPERATORS`,
 `MAX_FACT_FIELDS`).
 
 ## Fix

@@ -35,11 +35,16 @@ from decimal import Decimal
 from durable import engine as durable_engine
 
 from .compile import CompiledPack, Cond, RuleRef, field_use
+from .limits import (
+    MAX_PATHS,
+    OPERATORS_ADVICE,
+    PATHS_ADVICE,
+    paths,
+    too_many_fact_fields,
+    too_many_operators,
+    too_many_paths,
+)
 
-MAX_PATHS = 60  # durable's matching stack holds 64 nodes (see the module docstring)
-MAX_OPERATORS = 15
-MAX_FACT_FIELDS = 200
-FIXED_FACT_FIELDS = 32  # t, o, d, h2..h10, ld, mode, has_*/sh_*, id, sid
 CATCH_ALL = "catch_all"
 CACHE_SIZE = 50_000  # per ruleset: facts carry no money, so a fact's matches serve every line like it
 _instances = itertools.count()
@@ -73,27 +78,6 @@ def _delete_rulesets(handles: list[int]) -> None:
             durable_engine.durable_rules_engine.delete_ruleset(handle)
 
 
-def paths(cond: Cond) -> int:
-    """How many rule paths durable-rules makes of a condition (`$or` alternatives inside an `$and`
-    multiply): a bound on the tests the rule adds off one node and on the stack slots it can fill."""
-    if "$or" in cond:
-        return sum(paths(c) for c in cond["$or"])
-    if "$and" in cond:
-        total = 1
-        for c in cond["$and"]:
-            total *= paths(c)
-        return total
-    return 1
-
-
-def operators(cond: Cond) -> int:
-    """How many `$and`/`$or` operators a condition nests (durable-rules keeps at most `MAX_OPERATORS`)."""
-    for op in ("$or", "$and"):
-        if op in cond:
-            return 1 + sum(operators(c) for c in cond[op])
-    return 0
-
-
 def describe(ref: RuleRef) -> str:
     if ref.kind == "precedence":
         return f"precedence {ref.target}"
@@ -105,18 +89,11 @@ def split_rules(rules: dict[str, tuple[RuleRef, Cond]], limit: int = MAX_PATHS) 
     chunks: list[list[str]] = [[]]
     used = 0
     for name, (ref, cond) in rules.items():
+        problems = ((too_many_paths(cond, limit), PATHS_ADVICE), (too_many_operators(cond), OPERATORS_ADVICE))
+        for problem, advice in problems:
+            if problem:
+                raise MatchError(f"rule for {describe(ref)} {problem}: {advice}")
         n = paths(cond)
-        if n + 1 > limit:
-            raise MatchError(
-                f"rule for {describe(ref)} expands to {n} paths (limit {limit - 1}): "
-                "use a named list or area, or fewer alternatives"
-            )
-        ops = operators(cond)
-        if ops > MAX_OPERATORS:
-            raise MatchError(
-                f"rule for {describe(ref)} nests {ops} and/or operators (durable-rules limit {MAX_OPERATORS}): "
-                "use fewer origin, mode, attribute or document alternatives"
-            )
         if used + n + 1 > limit and chunks[-1]:
             chunks.append([])
             used = 0
@@ -147,15 +124,9 @@ class Matcher:
     """Which rules (measures, unmet conditions, precedence orders) each fact matches."""
 
     def __init__(self, compiled: CompiledPack, path_limit: int = MAX_PATHS) -> None:
-        vocab = sum(
-            len(v.names)
-            for v in (compiled.lists, compiled.areas, compiled.documents, compiled.attributes, compiled.spi)
-        )
-        if vocab + FIXED_FACT_FIELDS > MAX_FACT_FIELDS:
-            raise MatchError(
-                f"pack {compiled.pack.id} needs {vocab + FIXED_FACT_FIELDS} fact fields "
-                f"(durable-rules limit {MAX_FACT_FIELDS})"
-            )
+        too_wide = too_many_fact_fields(compiled)
+        if too_wide:
+            raise MatchError(too_wide)
         self.compiled = compiled
         self._refs = {name: ref for name, (ref, _) in compiled.rules.items()}
         self._host = _Host()

@@ -21,17 +21,8 @@ import clearance.engine.match.matcher as match_module
 from clearance.engine import Checker
 from clearance.engine.entries.line import Line, parse_line
 from clearance.engine.match.compile import CompiledPack, RuleRef, compile_pack
-from clearance.engine.match.matcher import (
-    MAX_FACT_FIELDS,
-    MAX_OPERATORS,
-    MAX_PATHS,
-    Matcher,
-    MatchError,
-    _Host,
-    operators,
-    paths,
-    split_rules,
-)
+from clearance.engine.match.limits import FIXED_FACT_FIELDS, MAX_FACT_FIELDS, MAX_OPERATORS, MAX_PATHS, operators, paths
+from clearance.engine.match.matcher import Matcher, MatchError, _Host, split_rules
 from clearance.engine.packs.load import Pack, check_references
 from clearance.engine.packs.model import Measure, PackHeader
 
@@ -256,7 +247,8 @@ def test_split_rules_keeps_order_and_every_chunk_within_the_limit() -> None:
 
 
 def test_a_single_rule_over_the_limit_is_a_clear_match_error() -> None:
-    with pytest.raises(MatchError, match=r"measure t\.m0 expands to 60 paths \(limit 59\): use a named list"):
+    expected = r"measure t\.m0 expands to 60 durable-rules paths \(limit 59\): use a named list"
+    with pytest.raises(MatchError, match=expected):
         split_rules(_rules([60]), limit=60)
     many = [f"{n:04d}" for n in range(1000, 1000 + MAX_PATHS)]
     pack = make_pack([{"id": "t.wide", "scope": {"codes": {"prefixes": many}}}])
@@ -374,13 +366,13 @@ def _docs_pack(n: int) -> Pack:
 
 
 def test_a_pack_whose_facts_would_be_too_wide_is_refused() -> None:
-    n = MAX_FACT_FIELDS - match_module.FIXED_FACT_FIELDS + 1
+    n = MAX_FACT_FIELDS - FIXED_FACT_FIELDS + 1
     with pytest.raises(MatchError, match=rf"pack t needs {MAX_FACT_FIELDS + 1} fact fields"):
         matcher_for(_docs_pack(n))
 
 
 def test_a_pack_at_the_field_limit_still_matches_a_line_holding_every_field() -> None:
-    n = MAX_FACT_FIELDS - match_module.FIXED_FACT_FIELDS
+    n = MAX_FACT_FIELDS - FIXED_FACT_FIELDS
     compiled, matcher = matcher_for(_docs_pack(n))
     every = line(
         documents=";".join(f"DOC-{i}" for i in range(n)),

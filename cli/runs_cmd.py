@@ -21,8 +21,6 @@ from clearance.engine.report.summary import Summary
 from clearance.engine.run.batch import Batch
 from clearance.engine.run.store import Store, StoreError
 
-TOP = 20
-
 
 def run_batch(batch: Batch, fmt: str, output: TextIO, options: Options | None = None) -> Summary:
     """Drive a run; print its results in `fmt` (none: no per-line output). The summary returned is

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 
 from ..entries.line import InputProblem, Line, parse_line
-from ..entries.readers import PROBLEM, read_records
+from ..entries.readers import PROBLEM
 from ..match.compile import CompiledPack, Cond, RuleRef, _all, _Compiler
 from ..match.matcher import Matcher
 from ..packs.load import Pack
@@ -221,15 +221,3 @@ def explain(
     if isinstance(refs, Exception):
         return Explanation(row=row, law_as_of=law, result=result, line=parsed, problems=[engine_error(refs)])
     return trace(compiled, parsed, refs, result)
-
-
-def explain_file(
-    path: str,
-    row: int,
-    packs: dict[str, Pack],
-    law_as_of: dt.date | None = None,
-    destination: str | None = None,
-    fmt: str | None = None,
-) -> Explanation:
-    """Explain line `row` of an entry file (any format `clearance check` reads)."""
-    return explain(packs, read_records(path, fmt), row, law_as_of, destination)

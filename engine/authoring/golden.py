@@ -164,8 +164,3 @@ def run_file(path: Path, packs: dict[str, Pack], today: dt.date | None = None) -
         result = next(iter(checker.check([line])))
         outcomes.append(Outcome(path, case, compare(case.expect, result), result))
     return outcomes
-
-
-def run_golden(root: Path, packs: dict[str, Pack], today: dt.date | None = None) -> list[Outcome]:
-    """Every golden case under `root`."""
-    return [o for path in case_files(root) for o in run_file(path, packs, today)]

@@ -200,9 +200,6 @@ class DutyExpression:
     def is_ad_valorem_only(self) -> bool:
         return self.kind == "plain" and not self.specific and not self.portions
 
-    def needs_quantity(self) -> bool:
-        return bool(self.specific)
-
     def describe(self) -> str:
         return _describe(self)
 

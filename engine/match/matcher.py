@@ -154,10 +154,6 @@ class Matcher:
     def ruleset_count(self) -> int:
         return len(self._rulesets)
 
-    @property
-    def _names(self) -> list[str]:
-        return [r.name for r in self._rulesets]
-
     def _action(self, rule: str) -> Callable[[object], None]:
         hits = self._hits
 

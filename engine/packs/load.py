@@ -86,11 +86,6 @@ class PackLoader(yaml.SafeLoader):
 YAML_VALUE_ERRORS = (ValueError, OverflowError, RecursionError)
 
 
-def first_line(exc: BaseException) -> str:
-    text = str(exc)
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
 def read_yaml(path: Path, loader: type[yaml.SafeLoader] = PackLoader) -> object:
     """Safe-load one YAML file (no object construction); any problem is a one-line PackError."""
     try:

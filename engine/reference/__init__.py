@@ -23,8 +23,6 @@ Entry points (the pipeline and the CLI use only these):
   (`hts.preference`, info; `hts.preference-restricted`, warning, for `A*`/`A+`-style listings;
   `hts.preference-text`, warning; `hts.preference-not-listed`, info), and warns when no usable rate exists
   (`hts.mfn-unavailable`; `hts.no-edition`, info, when no edition is in force).
-- `unknown_chapter99_headings(pack, ref, date) -> list[(measure_id, heading)]`: headings that measures in
-  force on `date` make the filer declare and that the edition in force on `date` lacks (`rules lint`).
 - `covering_measures(pack, code, date) -> list[Measure]`: the measures whose code scope covers a code.
 - `read_rate(text)`, `TEXT_ONLY_RATES`: the HTSUS rate grammar and the prose rates (engine/reference/rates.py).
 
@@ -42,7 +40,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .checks import covering_measures, reference_check, unknown_chapter99_headings
+from .checks import covering_measures, reference_check
 from .edition import Edition, HtsLine, HtsReference, HtsRow
 from .importer import HtsError, ImportReport, import_edition
 from .rates import TEXT_ONLY_RATES, UnreadableRate, read_rate, special_programs
@@ -76,5 +74,4 @@ __all__ = [
     "reference_check",
     "references_in",
     "special_programs",
-    "unknown_chapter99_headings",
 ]

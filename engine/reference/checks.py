@@ -13,10 +13,9 @@ from ..duty.expression import DutyExpression, parse_duty_expression
 from ..entries.line import Line
 from ..packs.load import Pack
 from ..packs.model import Measure
-from ..packs.queries import code_covers, in_force, members
+from ..packs.queries import code_covers, in_force
 from ..report.result import Reason
 from .edition import Edition, HtsLine, HtsReference
-from .importer import HtsError
 from .rates import parse_rate_or_none, same_rate
 
 CHECKED_LENGTHS = (8, 10)  # HTSUS subheadings and statistical lines
@@ -121,29 +120,6 @@ def _is_free(expr: DutyExpression) -> bool:
 
 def _reason(severity: str, rule: str, message: str, citation: str) -> Reason:
     return Reason(severity=severity, rule=rule, message=message, citation=citation)  # type: ignore[arg-type]
-
-
-def headings_of(measure: Measure, pack: Pack, date: dt.date) -> list[str]:
-    """The headings a measure in force on `date` makes the filer declare: its own, its nil heading, and the
-    exemption heading of each exclusion whose target (a measure or a group) has a measure in force then."""
-    found = [measure.heading, measure.nil_heading]
-    for ex in measure.stacking.excludes:
-        if ex.heading and any(in_force(t.dates, date) for t in members(ex.target, pack.measures)):
-            found.append(ex.heading)
-    return list(dict.fromkeys(h for h in found if h))
-
-
-def unknown_chapter99_headings(pack: Pack, ref: HtsReference, date: dt.date) -> list[tuple[str, str]]:
-    """(measure id, heading) for each heading declared under a measure in force on `date` (see `headings_of`)
-    that the edition in force on `date` does not have. Measures declare only additional (Chapter 99)
-    headings: the line's own code is the filer's. Raises HtsError when no edition is in force on `date`."""
-    if ref.edition_for(date) is None:
-        raise HtsError(f"no HTS edition in force on {date}")
-    out = []
-    for m in pack.measures:
-        if in_force(m.dates, date):
-            out += [(m.id, h) for h in headings_of(m, pack, date) if not ref.exists(re.sub(r"\D", "", h), date)]
-    return out
 
 
 def covering_measures(pack: Pack, code: str, date: dt.date) -> list[Measure]:

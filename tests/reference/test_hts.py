@@ -26,7 +26,6 @@ from clearance.engine.reference import (
     covering_measures,
     import_edition,
     reference_check,
-    unknown_chapter99_headings,
 )
 from clearance.engine.run.check import Checker
 
@@ -325,19 +324,6 @@ def test_sample_entries_give_the_same_duties_without_mfn_rate(tmp_path: Path, pa
 
 
 # --- rule packs: lint helper and covering measures ---------------------------------------------------------
-
-
-def test_unknown_chapter99_headings(ref: HtsReference, packs: dict) -> None:  # type: ignore[type-arg]
-    us = packs["US"]
-    missing = unknown_chapter99_headings(us, ref, D2025)  # the 2025 Basic Edition predates the 2025 headings
-    assert ("us.ieepa.reciprocal.jp.all-in", "9903.02.73") in missing
-    assert ("us.ieepa.reciprocal.jp.all-in", "9903.02.72") in missing  # its nil heading
-    later = unknown_chapter99_headings(us, ref, D2026)  # the 2026 edition has them
-    assert not [pair for pair in later if pair[1].startswith("9903.02.7")]
-    assert not any(ref.exists(heading, D2025) for _, heading in missing)
-    assert not any(ref.exists(heading, D2026) for _, heading in later)
-    with pytest.raises(HtsError, match="no HTS edition"):
-        unknown_chapter99_headings(us, ref, dt.date(2024, 1, 1))
 
 
 def test_covering_measures(packs: dict) -> None:  # type: ignore[type-arg]

@@ -9,7 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from ..duty.expression import ZERO, DutyExpression, QuantityError, percent, plain_amount, specific_amount
+from ..duty.expression import (
+    ZERO,
+    DutyExpression,
+    QuantityError,
+    all_in,
+    computed_percent,
+    plain_amount,
+    specific_amount,
+)
 from ..entries.line import Line
 from ..packs.load import Pack
 from ..packs.model import Measure, PackHeader
@@ -28,10 +36,6 @@ class DutyTrace:
     charge: str = "duty"  # the result's list the line is in: duty, tax or fee
 
 
-def _pct(fraction: Decimal) -> str:
-    return percent(fraction.quantize(Decimal("0.000001")))
-
-
 def _components(expr: DutyExpression, basis: Decimal, line: Line, currency: str, steps: list[str]) -> Decimal:
     """Ad valorem and specific parts of a plain expression, one step each; the unrounded sum."""
     total = ZERO
@@ -40,7 +44,7 @@ def _components(expr: DutyExpression, basis: Decimal, line: Line, currency: str,
         steps.append(f"{basis} × {expr.ratio[0]}/{expr.ratio[1]} = {total}")
     elif expr.ad_valorem or not expr.specific:
         total += expr.ad_valorem * basis
-        steps.append(f"{_pct(expr.ad_valorem)}% × {basis} = {expr.ad_valorem * basis}")
+        steps.append(f"{computed_percent(expr.ad_valorem)}% × {basis} = {expr.ad_valorem * basis}")
     for spec in expr.specific:
         amount = specific_amount(spec, line.quantity, line.unit, currency)
         steps.append(f"{spec} × {line.quantity} {line.unit} = {amount}")
@@ -82,17 +86,15 @@ def _all_in(m: Measure, expr: DutyExpression, d: DutyLine, line: Line, currency:
     if mfn is None:
         raise QuantityError("the line has no mfn_rate")
     mfn_duty = plain_amount(mfn, line.value, line.quantity, line.unit, currency)
-    ave = mfn_duty / line.value if line.value else ZERO
-    top_up = max(ZERO, expr.ad_valorem - ave)
+    ave, top_up, amount = all_in(expr.ad_valorem, mfn_duty, line.value, d.basis_value)
+    rate, mfn_ave, top = (computed_percent(x) for x in (expr.ad_valorem, ave, top_up))
     steps.append(f"MFN duty: {mfn.describe()} on value {line.value} = {mfn_duty}")
-    steps.append(f"MFN ad valorem equivalent: {mfn_duty} / {line.value} = {_pct(ave)}%")
-    steps.append(
-        f"top-up to {_pct(expr.ad_valorem)}% all-in: {_pct(expr.ad_valorem)}% − {_pct(ave)}% = {_pct(top_up)}%"
-    )
+    steps.append(f"MFN ad valorem equivalent: {mfn_duty} / {line.value} = {mfn_ave}%")
+    steps.append(f"top-up to {rate}% all-in: {rate}% − {mfn_ave}% = {top}%")
     if top_up == 0 and m.nil_heading:
         steps.append(f"nothing to top up: reported under {m.nil_heading}")
-    steps.append(f"{_pct(top_up)}% × {d.basis_value} = {top_up * d.basis_value}")
-    return top_up * d.basis_value
+    steps.append(f"{top}% × {d.basis_value} = {amount}")
+    return amount
 
 
 def _duty(m: Measure, d: DutyLine, line: Line, result: Result, currency: str, rounding: MeasureRounding) -> DutyTrace:

@@ -228,6 +228,22 @@ def percent(fraction: Decimal) -> str:
     return text
 
 
+def computed_percent(fraction: Decimal) -> str:
+    """A computed rate (an ad valorem equivalent, a top-up) as a percentage to four decimals: 0.0123456 -> '1.2346'."""
+    return percent(fraction.quantize(Decimal("0.000001")))
+
+
+def all_in(rate: Decimal, mfn_duty: Decimal, value: Decimal, basis: Decimal) -> tuple[Decimal, Decimal, Decimal]:
+    """An all-in rate over MFN: (the MFN ad valorem equivalent, the top-up rate, the duty on `basis`), unrounded.
+    The duty is the all-in rate x value - MFN duty, multiplied before any division so a half cent stays exact."""
+    ave = mfn_duty / value if value else ZERO
+    top_up = max(ZERO, rate - ave)
+    if top_up == 0 or not value:
+        return ave, top_up, ZERO
+    whole = rate * value - mfn_duty
+    return ave, top_up, whole if basis == value else whole * basis / value
+
+
 def _decimal(text: str) -> Decimal:
     try:
         return Decimal(text)

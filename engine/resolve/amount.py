@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from ..duty.codes import format_code
-from ..duty.expression import ZERO, DutyExpression, QuantityError, percent, plain_amount
+from ..duty.expression import ZERO, DutyExpression, QuantityError, all_in, computed_percent, plain_amount
 from ..duty.rounding import Rounding
 from ..entries.line import Line
 from ..packs.model import Measure
@@ -105,23 +105,14 @@ def _amount(s: Settled, expr: DutyExpression, line: Line, currency: str) -> Deci
         if mfn_duty is None:
             s.rate = expr.describe()
             raise _MissingMfn
-        ave = mfn_duty / line.value if line.value else ZERO
-        top_up = max(ZERO, expr.ad_valorem - ave)
-        s.rate = f"{expr.describe()} (MFN {_pct(ave)}% + {_pct(top_up)}%)"
+        ave, top_up, amount = all_in(expr.ad_valorem, mfn_duty, line.value, s.basis_value)
+        s.rate = f"{expr.describe()} (MFN {computed_percent(ave)}% + {computed_percent(top_up)}%)"
         if top_up == 0 and s.measure.nil_heading:
             s.heading = s.measure.nil_heading
-        if top_up == 0 or not line.value:
-            return ZERO
-        # all-in rate x value - MFN duty, multiplied before any division so a half cent stays exact
-        whole = expr.ad_valorem * line.value - mfn_duty
-        return whole if s.basis_value == line.value else whole * s.basis_value / line.value
+        return amount
     s.rate = expr.describe()
     s.per_quantity = bool(expr.specific) and not expr.ad_valorem
     return plain_amount(expr, s.basis_value, line.quantity, line.unit, currency)
-
-
-def _pct(fraction: Decimal) -> str:
-    return percent(fraction.quantize(Decimal("0.000001")))
 
 
 def own_basis(s: Settled, line: Line) -> Decimal | None:

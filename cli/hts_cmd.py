@@ -11,6 +11,7 @@ import click
 
 from clearance.cli.shared import fail, parse_date, rules_option, say
 from clearance.engine import PackError, load_rules
+from clearance.engine.duty.codes import format_code
 from clearance.engine.packs.load import contract_of
 from clearance.engine.reference import (
     HtsError,
@@ -87,7 +88,7 @@ def show_cmd(
         fail(f"no HTS edition in force on {day} in {db}")
     line = ref.line(edition, code)
     if line is None:
-        near = ", ".join(_dotted(c) for c in ref.nearest(code, day))
+        near = ", ".join(format_code(c) for c in ref.nearest(code, day))
         fail(f"{code}: not in the {edition.label()}; nearest: {near or 'none'}")
     problem = None
     try:
@@ -112,22 +113,18 @@ def _reference(db: Path) -> HtsReference:
         fail(str(exc))
 
 
-def _dotted(code: str) -> str:
-    return ".".join(p for p in (code[:4], code[4:6], code[6:8], code[8:]) if p)
-
-
 def _record(ref: HtsReference, line: HtsLine, measures: list, day: dt.date) -> dict:
     return {
         "code": line.dotted,
         "description": line.description,
         "edition": {"name": line.edition.name, "effective": line.edition.effective.isoformat(), "date": str(day)},
         "parents": [
-            {"code": _dotted(r.code), "indent": r.indent, "description": r.description} for r in ref.ancestors(line)
+            {"code": format_code(r.code), "indent": r.indent, "description": r.description} for r in ref.ancestors(line)
         ],
         "units": list(line.units),
         "rates": {
             "general": line.general,
-            "general_from": _dotted(line.general_from),
+            "general_from": format_code(line.general_from),
             "special": line.special,
             "column2": line.column2,
         },

@@ -15,7 +15,7 @@ from itertools import islice
 
 from ..entries.line import InputProblem, Line, parse_line
 from ..entries.readers import PROBLEM
-from ..match.compile import CompiledPack, Cond, RuleRef, _all, _Compiler
+from ..match.compile import CompiledPack, Compiler, Cond, RuleRef, all_of
 from ..match.matcher import Matcher
 from ..packs.load import Pack
 from ..packs.model import Measure, Precedence, Scope
@@ -91,15 +91,15 @@ def _facets(s: Scope) -> list[tuple[str, Scope]]:
     ]
 
 
-def part_rules(comp: _Compiler, m: Measure) -> list[tuple[str, Cond]]:
+def part_rules(comp: Compiler, m: Measure) -> list[tuple[str, Cond]]:
     """Each part of a measure as its own durable-rules condition (parts that test nothing are left out).
     A condition's part fires when the condition is unmet."""
     out: list[tuple[str, Cond]] = []
     for name, sub in _facets(m.scope):
         conds = [c for c in comp.scope(sub) if c is not None]
         if conds:
-            out.append((name, _all(conds)))  # type: ignore[arg-type]
-    out.append(("dates", _all(comp.window(m.dates.from_, m.dates.until))))
+            out.append((name, all_of(conds)))  # type: ignore[arg-type]
+    out.append(("dates", all_of(comp.window(m.dates.from_, m.dates.until))))
     neutral = _neutral(m)
     if m.dates.in_transit is not None:
         transit = neutral.model_copy(
@@ -120,7 +120,7 @@ def _on_line(cond: Cond) -> Cond:
 
 def explanation_pack(pack: Pack, law_as_of: dt.date) -> CompiledPack:
     """A compiled pack whose rules are the parts of every measure (known on the law date or not)."""
-    comp = _Compiler(pack)
+    comp = Compiler(pack)
     rules: dict[str, tuple[RuleRef, Cond]] = {}
     for m in pack.measures:
         for name, cond in part_rules(comp, m):

@@ -206,13 +206,13 @@ def field_use(conds: Iterable[Cond]) -> FieldUse:
     return FieldUse(bounds, names, {name: frozenset(values) for name, values in constants.items()}, ordered)
 
 
-def _any(conds: list[Cond]) -> Cond | None:
+def any_of(conds: list[Cond]) -> Cond | None:
     if not conds:
         return None
     return conds[0] if len(conds) == 1 else {"$or": conds}
 
 
-def _all(conds: list[Cond | None]) -> Cond:
+def all_of(conds: list[Cond | None]) -> Cond:
     """A conjunction, flattened: an `$and` inside an `$and` is spliced in (durable counts operators)."""
     real: list[Cond] = []
     for c in conds:
@@ -221,7 +221,7 @@ def _all(conds: list[Cond | None]) -> Cond:
     return real[0] if len(real) == 1 else {"$and": real}
 
 
-class _Compiler:
+class Compiler:
     def __init__(self, pack: Pack) -> None:
         self.pack = pack
         self.lists = Vocabulary("l")
@@ -259,15 +259,15 @@ class _Compiler:
     def scope(self, scope: Scope) -> list[Cond | None]:
         out: list[Cond | None] = []
         if "*" not in scope.origins:
-            out.append(_any([self.origin_is(o) for o in scope.origins]))
+            out.append(any_of([self.origin_is(o) for o in scope.origins]))
         out += [self.origin_not(o) for o in scope.exclude_origins]
         if scope.codes is not None:
             c = scope.codes
-            out.append(_any([{f"h{len(p)}": p} for p in c.prefixes] + [{self.lists.key(n): 1} for n in c.lists]))
+            out.append(any_of([{f"h{len(p)}": p} for p in c.prefixes] + [{self.lists.key(n): 1} for n in c.lists]))
             out += [{"$neq": {f"h{len(p)}": p}} for p in c.exclude_prefixes]
             out += [{"$nex": {self.lists.key(n): 1}} for n in c.exclude_lists]
-        out.append(_any([{"mode": m} for m in scope.modes]))
-        out.append(_any([{self.spi.key(s.upper()): 1} for s in scope.spi]))
+        out.append(any_of([{"mode": m} for m in scope.modes]))
+        out.append(any_of([{self.spi.key(s.upper()): 1} for s in scope.spi]))
         out += [{"$nex": {self.spi.key(s.upper()): 1}} for s in scope.exclude_spi]
         for name, values in scope.attributes.items():
             out.append(self.attribute_in(name, values))
@@ -301,7 +301,7 @@ class _Compiler:
         key = self.attributes.key(name.lower())
         if "*" in values:
             return {"$neq": {key: ""}}
-        return _any([{key: attribute_value(v)} for v in values])
+        return any_of([{key: attribute_value(v)} for v in values])
 
     def window(self, start: dt.date | None, until: dt.date | None) -> list[Cond | None]:
         return [
@@ -317,8 +317,8 @@ class _Compiler:
             conds.append({"$lt": {"ld": day(t.loaded_before)}})
             if t.loaded_from:
                 conds.append({"$gte": {"ld": day(t.loaded_from)}})
-            conds.append(_any([{"mode": mode} for mode in t.modes]))
-        return _all(conds)
+            conds.append(any_of([{"mode": mode} for mode in t.modes]))
+        return all_of(conds)
 
     def invalid(self, alt: Alternative) -> Cond:
         """The document is not declared, or not valid for this entry date or origin."""
@@ -328,38 +328,38 @@ class _Compiler:
         if alt.until:
             invalid.append({"$gte": {"d": day(alt.until)}})
         if alt.origins:
-            invalid.append(_all([self.origin_not(o) for o in alt.origins]))
-        return _any(invalid)  # type: ignore[return-value]
+            invalid.append(all_of([self.origin_not(o) for o in alt.origins]))
+        return any_of(invalid)  # type: ignore[return-value]
 
     def valid(self, alt: Alternative) -> Cond:
         valid: list[Cond | None] = [{self.documents.key(alt.document.upper()): 1}]
         valid += self.window(alt.from_, alt.until)
-        valid.append(_any([self.origin_is(o) for o in alt.origins]))
-        return _all(valid)
+        valid.append(any_of([self.origin_is(o) for o in alt.origins]))
+        return all_of(valid)
 
     def capped_use(self, m: Measure, cond: Condition, capped: Alternative) -> Cond:
         """Fires when the condition is met only through its capped document (it counts against the cap)."""
         others = [self.invalid(a) for a in cond.alternatives() if a is not capped]
-        return _all([self.measure(m), self.valid(capped), *others])
+        return all_of([self.measure(m), self.valid(capped), *others])
 
     def unmet(self, m: Measure, cond: Condition) -> Cond:
         """Fires when no alternative document is valid, or an attribute test fails."""
         failures: list[Cond] = []
         no_document: list[Cond | None] = [self.invalid(alt) for alt in cond.alternatives()]
         if cond.documents:
-            failures.append(_all(no_document))
+            failures.append(all_of(no_document))
         for name, values in cond.attributes.items():
             key = self.attributes.key(name.lower())
             if "*" in values:
                 failures.append({key: ""})
             else:
-                failures.append(_all([{"$neq": {key: attribute_value(v)}} for v in values]))
-        return _all([self.measure(m), _any(failures)])
+                failures.append(all_of([{"$neq": {key: attribute_value(v)}} for v in values]))
+        return all_of([self.measure(m), any_of(failures)])
 
 
 def compile_pack(pack: Pack, law_as_of: dt.date) -> CompiledPack:
     """Rules for the measures known on `law_as_of` (published on or before it)."""
-    comp = _Compiler(pack)
+    comp = Compiler(pack)
     for name in pack.header.documents:  # fixed field order: documents first, as declared
         comp.documents.key(name.upper())
     known_measures = tuple(m for m in pack.measures if known(m.dates, law_as_of))
@@ -373,6 +373,6 @@ def compile_pack(pack: Pack, law_as_of: dt.date) -> CompiledPack:
                 rules[f"r{len(rules)}"] = (RuleRef("cap", m.id, cond.id), comp.capped_use(m, cond, capped))
     for p in pack.header.precedence:
         if known(p.dates, law_as_of):
-            cond = _all([*comp.window(p.dates.from_, p.dates.until), {"t": "line"}])
+            cond = all_of([*comp.window(p.dates.from_, p.dates.until), {"t": "line"}])
             rules[f"r{len(rules)}"] = (RuleRef("precedence", p.id), cond)
     return comp.compiled(law_as_of, rules, known_measures)

@@ -19,6 +19,7 @@ headings, duties). Used by pytest and by `clearance rules test`.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -127,29 +128,50 @@ def case_files(root: Path) -> list[Path]:
     return pack_files(root, f"*{TEST_SUFFIX}")
 
 
-def compare(expect: Expect, r: Result) -> list[str]:
-    """Differences between what a case expects and what the engine gave, one line each."""
-    out = []
-    if expect.verdict is not None and r.verdict != expect.verdict:
-        out.append(f"verdict: expected {expect.verdict}, got {r.verdict}")
-    if expect.total_duty is not None and r.total_duty != expect.total_duty:
-        out.append(f"total_duty: expected {expect.total_duty}, got {r.total_duty}")
-    got = sorted(d.heading for d in r.duties)
-    if expect.headings is not None and got != sorted(expect.headings):
-        out.append(f"headings: expected {sorted(expect.headings)}, got {got}")
+def _same(expected: Decimal, got: Decimal | None) -> str:
+    """The got amount, written as the case wrote it when they are equal (1500 and 1500.00)."""
+    return str(expected) if got is not None and got == expected else str(got if got is not None else "none")
+
+
+def views(expect: Expect, r: Result) -> tuple[list[str], list[str]]:
+    """What the case expects and what the engine gave, line for line, over the keys the case names."""
+    exp: list[str] = []
+    got: list[str] = []
+
+    def pair(e: str, g: str) -> None:
+        exp.append(e)
+        got.append(g)
+
+    if expect.verdict is not None:
+        pair(f"verdict: {expect.verdict}", f"verdict: {r.verdict}")
+    if expect.total_duty is not None:
+        pair(f"total_duty: {expect.total_duty}", f"total_duty: {_same(expect.total_duty, r.total_duty)}")
+    if expect.headings is not None:
+        exp += [f"heading: {h}" for h in sorted(expect.headings)]
+        got += [f"heading: {h}" for h in sorted(d.heading for d in r.duties)]
     amounts = {d.heading: d.amount for d in r.duties}
-    for heading, amount in expect.duties.items():
-        if amounts.get(heading) != amount:
-            out.append(f"duty {heading}: expected {amount}, got {amounts.get(heading, 'no such duty line')}")
-    out += [f"{want} expected, got {got.split(': ', 1)[1]}" for want, got, ok in charge_checks(expect, r) if not ok]
+    for heading, amount in sorted(expect.duties.items()):
+        pair(f"duty {heading}: {amount}", f"duty {heading}: {_same(amount, amounts.get(heading))}")
+    for want, have, ok in charge_checks(expect, r):
+        pair(want, want if ok else have)
     rules = {x.rule for x in r.reasons}
-    out += [f"reasons: expected a reason from {rule}" for rule in expect.reasons if rule not in rules]
-    out += [f"reasons: expected no reason from {rule}" for rule in expect.no_reasons if rule in rules]
+    for rule in expect.reasons:
+        pair(f"reason {rule}: present", f"reason {rule}: {'present' if rule in rules else 'absent'}")
+    for rule in expect.no_reasons:
+        pair(f"reason {rule}: absent", f"reason {rule}: {'present' if rule in rules else 'absent'}")
     excluded = {x.measure for x in r.excluded}
-    out += [f"excluded: expected {m} to be excluded" for m in expect.excluded if m not in excluded]
-    if out:
-        out += [f"  got reason [{x.severity}] {x.rule}: {x.message}" for x in r.reasons if x.severity != "info"]
-    return out
+    for mid in expect.excluded:
+        pair(f"excluded {mid}: yes", f"excluded {mid}: {'yes' if mid in excluded else 'no'}")
+    return exp, got
+
+
+def compare(expect: Expect, r: Result) -> list[str]:
+    """How what the engine gave differs from what the case expects: a unified diff, expected -> got, over the
+    keys the case names; empty when they agree."""
+    exp, got = views(expect, r)
+    if exp == got:
+        return []
+    return list(difflib.unified_diff(exp, got, "expected", "got", lineterm="", n=len(exp) + len(got)))
 
 
 def run_file(path: Path, packs: dict[str, Pack], today: dt.date | None = None) -> list[Outcome]:

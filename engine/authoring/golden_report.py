@@ -4,14 +4,11 @@ a diff of what the case expects against what the engine gave."""
 from __future__ import annotations
 
 import datetime as dt
-import difflib
-from decimal import Decimal
 from pathlib import Path
 
 from ..packs.load import BUNDLED_RULES, TEST_SUFFIX, PackError, load_rules
 from ..packs.source import display
-from ..report.result import Result
-from .golden import Expect, Outcome, case_files, charge_checks, run_file
+from .golden import Outcome, case_files, run_file
 
 
 def pack_of(path: Path) -> Path:
@@ -46,51 +43,12 @@ def golden_test(
     return outcomes
 
 
-def _same(expected: Decimal, got: Decimal | None) -> str:
-    """The got amount, written as the case wrote it when they are equal (1500 and 1500.00)."""
-    return str(expected) if got is not None and got == expected else str(got if got is not None else "none")
-
-
-def views(expect: Expect, r: Result) -> tuple[list[str], list[str]]:
-    """What the case expects and what the engine gave, line for line, over the keys the case names."""
-    exp: list[str] = []
-    got: list[str] = []
-
-    def pair(e: str, g: str) -> None:
-        exp.append(e)
-        got.append(g)
-
-    if expect.verdict is not None:
-        pair(f"verdict: {expect.verdict}", f"verdict: {r.verdict}")
-    if expect.total_duty is not None:
-        pair(f"total_duty: {expect.total_duty}", f"total_duty: {_same(expect.total_duty, r.total_duty)}")
-    if expect.headings is not None:
-        exp += [f"heading: {h}" for h in sorted(expect.headings)]
-        got += [f"heading: {h}" for h in sorted(d.heading for d in r.duties)]
-    amounts = {d.heading: d.amount for d in r.duties}
-    for heading, amount in sorted(expect.duties.items()):
-        pair(f"duty {heading}: {amount}", f"duty {heading}: {_same(amount, amounts.get(heading))}")
-    for want, have, ok in charge_checks(expect, r):
-        pair(want, want if ok else have)
-    rules = {x.rule for x in r.reasons}
-    for rule in expect.reasons:
-        pair(f"reason {rule}: present", f"reason {rule}: {'present' if rule in rules else 'absent'}")
-    for rule in expect.no_reasons:
-        pair(f"reason {rule}: absent", f"reason {rule}: {'present' if rule in rules else 'absent'}")
-    excluded = {x.measure for x in r.excluded}
-    for mid in expect.excluded:
-        pair(f"excluded {mid}: yes", f"excluded {mid}: {'yes' if mid in excluded else 'no'}")
-    return exp, got
-
-
 def case_diff(outcome: Outcome) -> list[str]:
     """A unified diff, expected -> got, and the reasons (warnings and errors) the engine gave."""
     if outcome.result is None:
         return list(outcome.problems)
-    exp, got = views(outcome.case.expect, outcome.result)
-    diff = list(difflib.unified_diff(exp, got, "expected", "got", lineterm="", n=len(exp) + len(got)))
     reasons = [f"reason [{x.severity}] {x.rule}: {x.message}" for x in outcome.result.reasons if x.severity != "info"]
-    return diff + reasons
+    return outcome.problems + reasons
 
 
 def render_outcomes(outcomes: list[Outcome]) -> str:

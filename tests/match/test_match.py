@@ -140,7 +140,7 @@ def test_each_batch_session_is_deleted_from_every_ruleset() -> None:
             [compiled.fact(line(hts_code=f"{10 + i}".ljust(10, "0"))) for i in range(batch, 3 * MAX_PATHS, 3)]
         )
     assert len({sid for _, sid in sessions}) == 3 * matcher.ruleset_count
-    assert {name for name, _ in sessions} == set(matcher._names)
+    assert {name for name, _ in sessions} == {r.name for r in matcher._rulesets}
     for name, sid in set(sessions):
         with pytest.raises(Exception, match="309"):  # durable: ERR_SID_NOT_FOUND, the state is gone
             matcher._host.get_state(name, sid)

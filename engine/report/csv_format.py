@@ -9,7 +9,7 @@ import json
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, TextIO
 
-from .result import Result
+from .result import LINE_FIELDS, Result
 
 if TYPE_CHECKING:
     from .options import Options
@@ -17,17 +17,7 @@ if TYPE_CHECKING:
 
 COLUMNS = [
     "row",
-    "entry_number",
-    "line_number",
-    "destination",
-    "hts_code",
-    "origin",
-    "entry_date",
-    "verdict",
-    "total_duty",
-    "total_taxes",
-    "total_fees",
-    "currency",
+    *LINE_FIELDS,
     "headings",
     "duties",
     "taxes",

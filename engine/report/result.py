@@ -60,6 +60,22 @@ class QuotaClaim(BaseModel):
     within: bool | None = None
 
 
+# a result's one-value fields, in the order the csv output and the run database list them
+LINE_FIELDS = (
+    "entry_number",
+    "line_number",
+    "destination",
+    "hts_code",
+    "origin",
+    "entry_date",
+    "verdict",
+    "total_duty",
+    "total_taxes",
+    "total_fees",
+    "currency",
+)
+
+
 class Result(BaseModel):
     model_config = ConfigDict(frozen=True)
 

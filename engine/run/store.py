@@ -32,24 +32,14 @@ import sqlite_utils
 from pydantic import TypeAdapter
 from sqlite_utils import Database as _Database  # bound now: tests replace sqlite_utils.Database
 
-from ..report.result import VERDICTS, Result
+from ..report.result import LINE_FIELDS, VERDICTS, Result
 from .inputs import InputFile, same_input, schema_problem
 
 SCHEMA_VERSION = 2  # 2: taxes and fees (results columns, duties.charge, runs totals)
 RESULT_COLUMNS = (
     "file",
     "row",
-    "entry_number",
-    "line_number",
-    "destination",
-    "hts_code",
-    "origin",
-    "entry_date",
-    "verdict",
-    "total_duty",
-    "total_taxes",
-    "total_fees",
-    "currency",
+    *LINE_FIELDS,
     "duties",
     "taxes",
     "fees",

@@ -17,14 +17,9 @@ from click.testing import CliRunner
 
 from clearance.cli.main import cli
 
-from ..run.test_batch import make_rules, write_entries
+from ..helpers import write_entries
 
 LAW = "2026-11-25"
-
-
-@pytest.fixture(scope="module")
-def rules(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_rules(tmp_path_factory.mktemp("packs"))
 
 
 @pytest.fixture(scope="module")

@@ -32,15 +32,10 @@ from clearance.engine.match import matcher as match_module
 from clearance.engine.run import store as store_module
 from clearance.engine.run.store import Store, StoreError
 
-from ..run.test_batch import make_rules, write_entries
+from ..helpers import write_entries
 
 LAW = "2026-11-25"
 LINUX = sys.platform.startswith("linux")
-
-
-@pytest.fixture(scope="module")
-def rules(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_rules(tmp_path_factory.mktemp("packs"))
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ from ..match.compile import compile_pack
 from ..match.limits import OPERATORS_ADVICE, too_many_fact_fields, too_many_operators, too_many_paths
 from ..packs.load import Pack
 from ..packs.model import Measure
-from ..packs.queries import known_origin
+from ..packs.references import reference_problems
 from .lint_read import Located, PackSource
 
 
@@ -33,90 +33,40 @@ def usable_measures(src: PackSource) -> dict[str, Located]:
 
 
 def check_references(src: PackSource) -> None:
-    first = unique_measures(src)
-    groups = {loc.measure.stacking.group for loc in src.measures if loc.measure.stacking.group}
+    """The pack's cross-references (see `packs.references`), each at its line; then what only lint checks of
+    each measure: attributes declared, windows of documents and in-transit relief in order, unconfirmed."""
+    measures = [loc.measure for loc in src.measures]
+    for p in reference_problems(src.header, measures, src.lists):
+        if p.where[0] == "header":
+            if src.header_doc is not None:
+                src.add(p.code, src.header_doc.path, src.header_doc.line(p.where[1:]), p.message)
+            continue
+        loc = src.measures[int(p.where[1])]
+        message = p.message
+        if p.first is not None:
+            other = src.measures[p.first]
+            message += f" (first in {other.doc.path.name}:{other.line('id')})"
+        src.add(p.code, loc.doc.path, loc.line(*p.where[2:]), message)
     for loc in src.measures:
         m = loc.measure
-        if first[m.id] is not loc:
-            other = first[m.id]
-            src.add(
-                "CL011",
-                loc.doc.path,
-                loc.line("id"),
-                f"duplicate measure id {m.id} (first in {other.doc.path.name}:{other.line('id')})",
-            )
-        _lists(src, loc)
-        _origins(src, loc)
         _conditions(src, loc)
         _attributes(src, loc, "scope", m.scope.attributes, "scope", "attributes")
         _attributes(src, loc, "scope", m.scope.exclude_attributes, "scope", "exclude_attributes")
         _in_transit(src, loc)
-        for i, ex in enumerate(m.stacking.excludes):
-            known = ex.target[6:] in groups if ex.target.startswith("group:") else ex.target in first
-            if not known:
-                src.add(
-                    "CL005",
-                    loc.doc.path,
-                    loc.line("stacking", "excludes", i, "target"),
-                    f"measure {m.id}: unknown stacking target {ex.target!r}",
-                )
-        for i, target in enumerate(m.basis.of):
-            if target not in first:
-                src.add("CL005", loc.doc.path, loc.line("basis", "of", i), f"measure {m.id}: unknown basis {target!r}")
         if m.status == "unconfirmed":
             note = f" ({m.note})" if m.note else ""
             src.add("CL009", loc.doc.path, loc.line("status"), f"measure {m.id} is unconfirmed{note}")
-    _precedence(src, set(first))
-
-
-def _lists(src: PackSource, loc: Located) -> None:
-    codes = loc.measure.scope.codes
-    if codes is None:
-        return
-    for key, names in (("lists", codes.lists), ("exclude_lists", codes.exclude_lists)):
-        for j, name in enumerate(names):
-            if name not in src.lists:
-                src.add(
-                    "CL004",
-                    loc.doc.path,
-                    loc.line("scope", "codes", key, j),
-                    f"measure {loc.measure.id}: unknown list {name!r} (no lists/{name}.yaml or .csv)",
-                )
-
-
-def _origins(src: PackSource, loc: Located) -> None:
-    if src.header is None:
-        return
-    scope = loc.measure.scope
-    for key, origins in (("origins", scope.origins), ("exclude_origins", scope.exclude_origins)):
-        for j, origin in enumerate(origins):
-            if not known_origin(src.header, origin):
-                src.add(
-                    "CL012",
-                    loc.doc.path,
-                    loc.line("scope", key, j),
-                    f"measure {loc.measure.id}: unknown origin or area {origin!r}",
-                )
 
 
 def _conditions(src: PackSource, loc: Located) -> None:
     m = loc.measure
-    documents = src.header.documents if src.header else {}
     for ci, cond in enumerate(m.conditions):
         for di, alt in enumerate(cond.alternatives()):
-            line = loc.line("conditions", ci, "documents", di)
-            if documents and alt.document not in documents:
-                src.add(
-                    "CL006",
-                    loc.doc.path,
-                    line,
-                    f"measure {m.id}: condition {cond.id}: unknown document code {alt.document!r}",
-                )
             if alt.from_ and alt.until and alt.until <= alt.from_:
                 src.add(
                     "CL003",
                     loc.doc.path,
-                    line,
+                    loc.line("conditions", ci, "documents", di),
                     f"measure {m.id}: condition {cond.id}: document "
                     f"{alt.document} `from` {alt.from_} must be before `until` {alt.until}",
                 )
@@ -149,22 +99,6 @@ def _in_transit(src: PackSource, loc: Located) -> None:
             f"measure {loc.measure.id}: in-transit "
             f"`loaded_from` {t.loaded_from} must be before `loaded_before` {t.loaded_before}",
         )
-
-
-def _precedence(src: PackSource, ids: set[str]) -> None:
-    if src.header is None or src.header_doc is None:
-        return
-    for pi, p in enumerate(src.header.precedence):
-        for ri, rank in enumerate(p.order):
-            for ti, target in enumerate(rank):
-                if not target.startswith("group:") and target not in ids:
-                    line = src.header_doc.line(("precedence", pi, "order", ri, ti))
-                    src.add(
-                        "CL005",
-                        src.header_doc.path,
-                        line,
-                        f"precedence {p.id}: unknown measure {target!r} (a group is written group:NAME)",
-                    )
 
 
 def check_limits(src: PackSource) -> None:

@@ -18,7 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from .model import Measure, MeasureFile, PackHeader
-from .queries import known_origin
+from .references import reference_problems
 
 BUNDLED_RULES = Path(__file__).resolve().parents[2] / "rules"
 TEST_SUFFIX = ".test.yaml"
@@ -231,38 +231,9 @@ def load_pack(folder: Path | str) -> Pack:
 
 
 def check_references(pack: Pack) -> None:
-    """Cross-references inside a pack: ids unique, lists, areas, targets and documents known."""
-    seen: set[str] = set()
-    groups = {m.stacking.group for m in pack.measures if m.stacking.group}
-    for m in pack.measures:
-        where = f"{pack.root}: measure {m.id}"
-        if m.id in seen:
-            raise PackError(f"{where}: duplicate measure id")
-        seen.add(m.id)
-        codes = m.scope.codes
-        for name in (codes.lists + codes.exclude_lists) if codes else []:
-            if name not in pack.lists:
-                raise PackError(f"{where}: unknown list {name!r}")
-        for origin in m.scope.origins + m.scope.exclude_origins:
-            if not known_origin(pack.header, origin):
-                raise PackError(f"{where}: unknown origin or area {origin!r}")
-        for cond in m.conditions:
-            for alt in cond.alternatives():
-                if pack.header.documents and alt.document not in pack.header.documents:
-                    raise PackError(f"{where}: condition {cond.id}: unknown document code {alt.document!r}")
-    ids = seen
-    # a precedence order may name a group the pack has no measure of yet (e.g. IEEPA Canada)
-    targets = [(m.id, ex.target, False) for m in pack.measures for ex in m.stacking.excludes]
-    targets += [(p.id, t, True) for p in pack.header.precedence for rank in p.order for t in rank]
-    orders = {p.id for p in pack.header.precedence}
-    for p in pack.header.precedence:
-        for old in p.replaces:
-            if old not in orders:
-                raise PackError(f"{pack.root}: {p.id}: replaces unknown precedence order {old!r}")
-    for owner, target, may_be_empty in targets:
-        known = may_be_empty or target[6:] in groups if target.startswith("group:") else target in ids
-        if not known:
-            raise PackError(f"{pack.root}: {owner}: unknown stacking target {target!r}")
+    """Cross-references inside a pack (see `references`): the first broken one is a PackError."""
+    for problem in reference_problems(pack.header, pack.measures, pack.lists):
+        raise PackError(f"{pack.root}: {problem.message}")
 
 
 def load_rules(root: Path | str | None = None) -> dict[str, Pack]:

@@ -12,9 +12,10 @@ import sys
 from itertools import islice
 
 from clearance.engine.entries.readers import RecordSource
+from clearance.engine.report.summary import Summary
 from clearance.engine.run.batch import CHUNK
 from clearance.engine.run.inputs import InputFile, file_digest
-from clearance.engine.run.store import Store, Totals
+from clearance.engine.run.store import Store, add_rows
 
 
 def row(file: int, n: int, rec: dict) -> tuple:
@@ -28,11 +29,11 @@ def floor(path: str, db: str) -> int:
     run_id = store.begin_run(
         {"law_as_of": "", "rules_hash": "", "options": "{}"}, [InputFile(path, file_digest(path), None)], {}
     )
-    totals, first = Totals(), 1
+    totals, first = Summary(), 1
     records = iter(RecordSource(path))
     while chunk := list(islice(records, CHUNK)):
         rows = [row(0, first + k, rec) for k, rec in enumerate(chunk)]
-        totals.add(rows)
+        add_rows(totals, rows)
         first += len(rows)
         store.write_chunk(run_id, 0, first - 1, rows, [], totals)
     store.finish(run_id, "finished")

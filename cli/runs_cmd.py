@@ -34,10 +34,7 @@ def run_batch(batch: Batch, fmt: str, output: TextIO, options: Options | None = 
             output.write("\n")
     else:
         write(fmt, batch.results(), output, options)
-    summary = Summary()
-    summary.counts = dict(batch.totals.counts)
-    summary.duty, summary.taxes, summary.fees = (dict(getattr(batch.totals, k)) for k in ("duty", "taxes", "fees"))
-    return summary
+    return batch.totals
 
 
 @contextlib.contextmanager

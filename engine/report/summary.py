@@ -1,4 +1,5 @@
-"""One run's totals: lines per verdict and duty, taxes and fees per currency, filled in as results stream past."""
+"""One run's totals: lines per verdict and duty, taxes and fees per currency. The output formats fill them in as
+results stream past; the run database keeps them with each chunk (`run.store.add_rows`) and reads them back."""
 
 from __future__ import annotations
 
@@ -11,11 +12,17 @@ from .result import VERDICTS, Result
 class Summary:
     """Counts per verdict and total duty (and taxes and fees, when a line has any) per currency."""
 
-    def __init__(self) -> None:
-        self.counts = dict.fromkeys(VERDICTS, 0)
-        self.duty: dict[str, Decimal] = {}
-        self.taxes: dict[str, Decimal] = {}
-        self.fees: dict[str, Decimal] = {}
+    def __init__(
+        self,
+        counts: dict[str, int] | None = None,
+        duty: dict[str, Decimal] | None = None,
+        taxes: dict[str, Decimal] | None = None,
+        fees: dict[str, Decimal] | None = None,
+    ) -> None:
+        self.counts = dict.fromkeys(VERDICTS, 0) | (counts or {})
+        self.duty: dict[str, Decimal] = dict(duty or {})
+        self.taxes: dict[str, Decimal] = dict(taxes or {})
+        self.fees: dict[str, Decimal] = dict(fees or {})
 
     @property
     def lines(self) -> int:
@@ -23,13 +30,17 @@ class Summary:
 
     def track(self, results: Iterable[Result]) -> Iterator[Result]:
         for r in results:
-            self.counts[r.verdict] += 1
-            if r.currency:
-                self.duty[r.currency] = self.duty.get(r.currency, Decimal(0)) + r.total_duty
-                for sums, amount in ((self.taxes, r.total_taxes), (self.fees, r.total_fees)):
-                    if amount:
-                        sums[r.currency] = sums.get(r.currency, Decimal(0)) + amount
+            self.count(r.verdict, r.currency, r.total_duty, r.total_taxes, r.total_fees)
             yield r
+
+    def count(self, verdict: str, currency: str | None, duty: Decimal, taxes: Decimal, fees: Decimal) -> None:
+        """One more line: duty is summed per currency even when zero, taxes and fees only when a line has any."""
+        self.counts[verdict] += 1
+        if currency:
+            self.duty[currency] = self.duty.get(currency, Decimal(0)) + duty
+            for sums, amount in ((self.taxes, taxes), (self.fees, fees)):
+                if amount:
+                    sums[currency] = sums.get(currency, Decimal(0)) + amount
 
     def line(self) -> str:
         counts = ", ".join(f"{n:,} {v}" for v, n in self.counts.items())

@@ -33,9 +33,10 @@ from ..entries.readers import RecordSource
 from ..packs.load import Pack, PackError, load_rules
 from ..reference import references_in
 from ..report.result import Result
+from ..report.summary import Summary
 from .check import CHUNK, Checker
 from .inputs import input_file, read_as_recorded, running_elsewhere
-from .store import Row, Store, StoreError, Totals, encode
+from .store import Row, Store, StoreError, add_rows, encode
 
 GC_THRESHOLD = 50_000  # allocations between collections of the youngest generation (Python's default: 700)
 
@@ -218,7 +219,7 @@ class Batch:
         self.keep_results = keep_results
         self.progress = progress
         self.run_id: int | None = None
-        self.totals = Totals()
+        self.totals = Summary()
         self.done = [0] * len(self.paths)
         self._source: RecordSource | None = None
         self._finished_bytes = 0
@@ -323,7 +324,7 @@ class Batch:
             # the run stays unfinished (as it is): the first error is the one to report
 
     def _record(self, out: ChunkOut) -> None:
-        self.totals.add(out.rows)
+        add_rows(self.totals, out.rows)
         last = out.first_row + len(out.rows) - 1
         self.done[out.file] = last
         if self.store is not None and self.run_id is not None:

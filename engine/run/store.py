@@ -24,7 +24,6 @@ import os
 import sqlite3
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
@@ -33,6 +32,7 @@ from pydantic import TypeAdapter
 from sqlite_utils import Database as _Database  # bound now: tests replace sqlite_utils.Database
 
 from ..report.result import LINE_FIELDS, VERDICTS, Result
+from ..report.summary import Summary
 from .inputs import InputFile, same_input, schema_problem
 
 SCHEMA_VERSION = 2  # 2: taxes and fees (results columns, duties.charge, runs totals)
@@ -59,34 +59,17 @@ class StoreError(Exception):
     """The run database cannot be used. The message is one line."""
 
 
-@dataclass
-class Totals:
-    """Running totals of a run: lines per verdict, and duty, taxes and fees per currency (Decimal)."""
+def add_rows(totals: Summary, rows: Sequence[Row]) -> None:
+    """Count stored rows (see `encode`) into a run's totals."""
+    verdict, currency = RESULT_COLUMNS.index("verdict"), RESULT_COLUMNS.index("currency")
+    at = [RESULT_COLUMNS.index(c) for c in CHARGE_TOTALS.values()]
+    for r in rows:
+        totals.count(r[verdict], r[currency], *(Decimal(r[k]) for k in at))
 
-    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(VERDICTS, 0))
-    duty: dict[str, Decimal] = field(default_factory=dict)
-    taxes: dict[str, Decimal] = field(default_factory=dict)
-    fees: dict[str, Decimal] = field(default_factory=dict)
 
-    @property
-    def lines(self) -> int:
-        return sum(self.counts.values())
-
-    def json(self) -> list[str]:
-        """The duty, taxes and fees per currency, as the `runs` columns hold them (decimal strings)."""
-        return [json.dumps({c: str(v) for c, v in sorted(getattr(self, k).items())}) for k in CHARGE_TOTALS]
-
-    def add(self, rows: Sequence[Row]) -> None:
-        verdict, currency = RESULT_COLUMNS.index("verdict"), RESULT_COLUMNS.index("currency")
-        columns = [(getattr(self, kind), RESULT_COLUMNS.index(c)) for kind, c in CHARGE_TOTALS.items()]
-        for r in rows:
-            self.counts[r[verdict]] += 1
-            cur = r[currency]
-            if cur:
-                for sums, at in columns:
-                    amount = Decimal(r[at])
-                    if amount or sums is self.duty:  # no taxes or fees: no entry (as before they existed)
-                        sums[cur] = sums.get(cur, Decimal(0)) + amount
+def totals_json(totals: Summary) -> list[str]:
+    """The duty, taxes and fees per currency, as the `runs` columns hold them (decimal strings)."""
+    return [json.dumps({c: str(v) for c, v in sorted(getattr(totals, k).items())}) for k in CHARGE_TOTALS]
 
 
 def encode(result: Result, file: int, minor_units: dict[str, int]) -> tuple[Row, list[Row]]:
@@ -230,7 +213,7 @@ class Store:
             raise StoreError(f"{self.path}: cannot write the run database: {exc}") from exc
 
     def write_chunk(
-        self, run_id: int, file: int, lines_in_file: int, rows: Sequence[Row], duties: Sequence[Row], totals: Totals
+        self, run_id: int, file: int, lines_in_file: int, rows: Sequence[Row], duties: Sequence[Row], totals: Summary
     ) -> None:
         """Store a chunk's lines and duties, the file's progress and the run's totals: all or nothing."""
         with self._writing() as conn:
@@ -242,7 +225,7 @@ class Store:
             conn.execute(
                 f"UPDATE runs SET lines = ?, {', '.join(f'{v} = ?' for v in (*VERDICTS, *CHARGE_TOTALS))}, "
                 "status = ?, pid = ? WHERE id = ?",
-                (totals.lines, *totals.counts.values(), *totals.json(), "running", os.getpid(), run_id),
+                (totals.lines, *totals.counts.values(), *totals_json(totals), "running", os.getpid(), run_id),
             )
 
     def finish(self, run_id: int, status: str) -> None:
@@ -277,10 +260,10 @@ class Store:
     def files(self, run_id: int) -> list[dict]:
         return list(self.db["run_files"].rows_where("run_id = ?", [run_id], order_by="position"))
 
-    def totals(self, run_id: int) -> Totals:
+    def totals(self, run_id: int) -> Summary:
         run = self.run(run_id)
         sums = {kind: {cur: Decimal(v) for cur, v in json.loads(run[kind]).items()} for kind in CHARGE_TOTALS}
-        return Totals(counts={v: run[v] for v in VERDICTS}, **sums)
+        return Summary(counts={v: run[v] for v in VERDICTS}, **sums)
 
     def quota_results(self, run_id: int) -> Iterator[Result]:
         """The stored lines that carry quota claims, in input order (to rebuild the caps' ledger)."""

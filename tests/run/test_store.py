@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from clearance.engine.report.result import DutyLine, Excluded, QuotaClaim, Reason, Result
-from clearance.engine.run.store import RESULT_COLUMNS, InputFile, Store, StoreError, Totals, decode, encode
+from clearance.engine.report.summary import Summary
+from clearance.engine.run.store import RESULT_COLUMNS, InputFile, Store, StoreError, add_rows, decode, encode
 
 UNITS = {"USD": 2, "JPY": 0}
 
@@ -73,8 +74,8 @@ def test_minor_units_only_when_exact() -> None:
 def test_schema_indexes_and_text_decimals(tmp_path: Path) -> None:
     store, run_id = store_with_run(tmp_path)
     rows, duties = zip(*(encode(result(n), 0, UNITS) for n in (1, 2)), strict=True)
-    totals = Totals()
-    totals.add(rows)
+    totals = Summary()
+    add_rows(totals, rows)
     store.write_chunk(run_id, 0, 2, rows, [d for ds in duties for d in ds], totals)
     db = store.db
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
@@ -98,7 +99,7 @@ def test_duty_by_measure_is_exact(tmp_path: Path) -> None:
     store, run_id = store_with_run(tmp_path)
     lines = [result(n, ("0.10", "0.20")) for n in range(1, 11)] + [result(11, ("0.005", "0"))]
     encoded = [encode(r, 0, UNITS) for r in lines]
-    store.write_chunk(run_id, 0, 11, [e[0] for e in encoded], [d for e in encoded for d in e[1]], Totals())
+    store.write_chunk(run_id, 0, 11, [e[0] for e in encoded], [d for e in encoded for d in e[1]], Summary())
     by = {(r["measure"], r["heading"]): (r["lines"], r["amount"]) for r in store.duty_by_measure(run_id)}
     assert by[("m.0", "9903.01.00")] == (11, Decimal("1.005"))  # one amount not in cents: summed as text
     assert by[("m.1", "9903.01.01")] == (11, Decimal("2.00"))
@@ -113,7 +114,7 @@ def test_top_reasons_skip_info(tmp_path: Path) -> None:
     ]
     lines = [result(n, reasons=reasons, verdict="reject") for n in (1, 2)] + [result(3)]
     encoded = [encode(r, 0, UNITS) for r in lines]
-    store.write_chunk(run_id, 0, 3, [e[0] for e in encoded], [], Totals())
+    store.write_chunk(run_id, 0, 3, [e[0] for e in encoded], [], Summary())
     assert store.top_reasons(run_id) == [
         {"severity": "error", "rule": "input.value", "lines": 2, "example": "value: bad"}
     ]
@@ -122,10 +123,10 @@ def test_top_reasons_skip_info(tmp_path: Path) -> None:
 def test_chunk_is_all_or_nothing(tmp_path: Path) -> None:
     store, run_id = store_with_run(tmp_path)
     row, _ = encode(result(1), 0, UNITS)
-    totals = Totals()
-    totals.add([row])
+    totals = Summary()
+    add_rows(totals, [row])
     store.write_chunk(run_id, 0, 1, [row], [], totals)
-    totals.add([row])
+    add_rows(totals, [row])
     with pytest.raises(StoreError, match="cannot write the run database: UNIQUE constraint failed"):
         store.write_chunk(run_id, 0, 2, [encode(result(2), 0, UNITS)[0], row], [], totals)
     assert store.db.execute("SELECT count(*) FROM results").fetchone()[0] == 1
@@ -170,7 +171,7 @@ def test_a_full_database_is_a_store_error_and_keeps_whole_chunks(tmp_path: Path)
                 for k in range(1, 11)
             ]
             totals = store.totals(run_id)
-            totals.add([e[0] for e in encoded])
+            add_rows(totals, [e[0] for e in encoded])
             store.write_chunk(
                 run_id, 0, 10 * n + 10, [e[0] for e in encoded], [d for e in encoded for d in e[1]], totals
             )

@@ -162,7 +162,8 @@ def main(argv: list[str] | None = None) -> int:
     after = [s.rss_mb for s in steady]
     print(
         f"lines in {counts['in']:,}, results out {counts['out']:,} "
-        f"({counts['accept']:,} accept, {counts['review']:,} review, {counts['reject']:,} reject); "
+        f"({counts['accept']:,} accept, {counts['review']:,} review, {counts['reject']:,} reject, "
+        f"{counts['invalid']:,} invalid); "
         f"row mismatches {counts['row mismatch']}"
     )
     if after:

@@ -21,6 +21,7 @@ from clearance.engine.entries.line import normalise_keys
 from clearance.engine.entries.readers import FORMATS as INPUT_FORMATS
 from clearance.engine.entries.readers import InputFileError, read_records
 from clearance.engine.match.matcher import MatchError
+from clearance.engine.run.check import NoPackError
 
 LINE_OPTIONS = ("hts_code", "origin", "value", "entry_date", "mfn_rate", "loaded_date", "transport_mode")
 
@@ -95,7 +96,7 @@ def explain(
         if entry is not None:
             row = _row_of(read_records(file, input_format), entry)  # type: ignore[arg-type]
         explanation = explain_line(packs, records, row or 1, law_as_of, destination.upper() if destination else None)
-    except (PackError, InputFileError, MatchError, IndexError) as exc:
+    except (PackError, InputFileError, MatchError, IndexError, NoPackError) as exc:
         fail(str(exc).strip("'\""))
     say(json.dumps(to_json(explanation), indent=2) if fmt == "json" else render_text(explanation, verbose))
 
@@ -133,7 +134,7 @@ def diff(
     try:
         checkers = [Checker(load_rules(folder), law, dest) for law, folder in states]
         report = diff_lines(files, checkers[0], checkers[1], input_format, labels)  # type: ignore[arg-type]
-    except (PackError, InputFileError, MatchError) as exc:
+    except (PackError, InputFileError, MatchError, NoPackError) as exc:
         fail(str(exc))
     say(json.dumps(diff_json(report), indent=2) if fmt == "json" else render_diff(report))
     sys.exit(1 if exit_code and report.lines else 0)

@@ -21,6 +21,7 @@ from clearance.engine.match.matcher import MatchError
 from clearance.engine.report.formats import FORMATS
 from clearance.engine.report.options import FAIL_ON, Options, OutputError
 from clearance.engine.run.batch import CHUNK, Batch, BatchError, Progress, Settings, default_workers
+from clearance.engine.run.check import NoPackError
 from clearance.engine.run.store import StoreError
 
 
@@ -129,7 +130,7 @@ def check(
                 batch.progress = Progress(sum(f.size or 0 for f in batch.files))
             with interrupt_on_sigterm():
                 summary = run_batch(batch, fmt, out, _options(fail_on, files, out))
-    except (PackError, InputFileError, MatchError, StoreError, BatchError, OutputError) as exc:
+    except (PackError, InputFileError, MatchError, StoreError, BatchError, OutputError, NoPackError) as exc:
         fail(str(exc))
         return
     except KeyboardInterrupt:

@@ -17,7 +17,7 @@ from clearance.cli.output import opened, output_option
 from clearance.cli.shared import ID, fail, printable, say
 from clearance.engine.report.formats import FORMATS, write
 from clearance.engine.report.options import Options
-from clearance.engine.report.summary import Summary
+from clearance.engine.report.summary import CHECKED, Summary
 from clearance.engine.run.batch import Batch
 from clearance.engine.run.store import Store, StoreError
 
@@ -95,7 +95,7 @@ def list_runs(db: Path | None) -> None:
 def _list(store: Store) -> None:
     say(
         f"{'id':>4}  {'started':<25} {'status':<11} {'law as of':<10} {'lines':>9} {'accept':>9} "
-        f"{'review':>9} {'reject':>9}  duty / files"
+        f"{'review':>9} {'reject':>9} {'invalid':>9}  duty / files"
     )
     for run in store.runs():
         files = store.files(run["id"])
@@ -103,7 +103,7 @@ def _list(store: Store) -> None:
         duty = ", ".join(f"{v} {k}" for k, v in json.loads(run["duty"]).items()) or "0"
         say(
             f"{run['id']:>4}  {run['started']:<25} {_status(run):<11} {run['law_as_of']:<10} {run['lines']:>9,} "
-            f"{run['accept']:>9,} {run['review']:>9,} {run['reject']:>9,}  {duty}; {names}"
+            f"{run['accept']:>9,} {run['review']:>9,} {run['reject']:>9,} {run['invalid']:>9,}  {duty}; {names}"
         )
 
 
@@ -128,7 +128,7 @@ def show(run_id: int, db: Path | None) -> None:
         say(f"  pack {pack['id']} ({pack['jurisdiction']}) content sha256 {pack['content_hash']}")
     for f in store.files(run_id):
         say(f"  file {printable(f['path'])}: {f['lines']:,} lines stored; sha256 {f['sha256'] or '-'}")
-    counts = ", ".join(f"{run[v]:,} {v}" for v in ("accept", "review", "reject"))
+    counts = ", ".join(f"{run[v]:,} {v}" for v in CHECKED) + (f"; {run['invalid']:,} invalid" if run["invalid"] else "")
     duty = ", ".join(f"{v} {k}" for k, v in json.loads(run["duty"]).items()) or "0"
     others = "".join(
         f"; total {kind} " + ", ".join(f"{v} {k}" for k, v in sums.items())

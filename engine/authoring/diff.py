@@ -40,6 +40,8 @@ class LineDiff:
 
     @property
     def delta(self) -> Decimal:
+        if self.a.total_duty is None or self.b.total_duty is None:  # an invalid line has no duty to compare
+            return ZERO
         return self.b.total_duty - self.a.total_duty
 
     @property

@@ -56,7 +56,8 @@ def render_text(e: Explanation, verbose: bool = False) -> str:
     for p in e.problems:
         lines.append(f"  input problem: {p.column}: {p.message}")
     others = "".join(f"; total {k} {v} {r.currency}" for k, v, xs in r.other_charges() if xs)
-    lines += ["", f"Total duty {r.total_duty} {r.currency}{others}; verdict {r.verdict}"]
+    total = "none (the line could not be checked)" if r.total_duty is None else f"{r.total_duty} {r.currency}{others}"
+    lines += ["", f"Total duty {total}; verdict {r.verdict}"]
     lines += _duties(e)
     lines += ["", "Reasons"]
     for x in sorted(r.reasons, key=rank):

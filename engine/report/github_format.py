@@ -59,7 +59,7 @@ def _md(text: str) -> str:
 
 
 def _money(r: Result) -> str:
-    return f"{r.total_duty:,} {r.currency}".strip()
+    return "" if r.total_duty is None else f"{r.total_duty:,} {r.currency}".strip()  # invalid: no duty
 
 
 def write(results: Iterable[Result], out: TextIO, summary: Summary, options: Options | None = None) -> None:

@@ -7,9 +7,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Verdict = Literal["accept", "review", "reject"]
+# `invalid`: the line could not be checked (a column cannot be read, no rule pack for its destination, or no
+# answer could be computed); it has no duty. `reject` means customs refuses the goods.
+Verdict = Literal["accept", "review", "reject", "invalid"]
 Severity = Literal["error", "warning", "info"]
-VERDICTS: tuple[Verdict, ...] = ("accept", "review", "reject")
+VERDICTS: tuple[Verdict, ...] = ("accept", "review", "reject", "invalid")
 SEVERITY_OF_ACTION: dict[str, Severity] = {"reject": "error", "review": "warning", "info": "info"}  # unmet condition
 
 
@@ -91,7 +93,7 @@ class Result(BaseModel):
     origin: str | None = None
     entry_date: str | None = None
     verdict: Verdict
-    total_duty: Decimal
+    total_duty: Decimal | None  # None (empty, not 0) when the line is `invalid`
     currency: str
     duties: list[DutyLine] = Field(default_factory=list)
     total_taxes: Decimal = Decimal(0)  # charges other than customs duty (measures' `charge: tax | fee`)
@@ -115,6 +117,16 @@ class Result(BaseModel):
         """`record()` as one line of JSON, by pydantic's compiled serialiser (three times faster than
         `json.dumps(record())`; no spaces after separators)."""
         return self.model_dump_json()
+
+
+def with_reasons(result: Result, reasons: list[Reason], first: bool = False) -> Result:
+    """The result with more reasons (before its own if `first`); the verdict follows them, except that
+    an `invalid` line stays invalid."""
+    if not reasons:
+        return result
+    merged = [*reasons, *result.reasons] if first else [*result.reasons, *reasons]
+    verdict = result.verdict if result.verdict == "invalid" else verdict_of(merged)
+    return result.model_copy(update={"reasons": merged, "verdict": verdict})
 
 
 def verdict_of(reasons: list[Reason]) -> Verdict:

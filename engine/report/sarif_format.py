@@ -93,7 +93,7 @@ def results_of(r: Result, rules: Rules) -> Iterator[dict]:
                 "entry_number": r.entry_number,
                 "line_number": r.line_number,
                 "hts_code": format_code(r.hts_code) if r.hts_code and r.hts_code.isdigit() else r.hts_code,
-                "total_duty": str(r.total_duty),
+                "total_duty": None if r.total_duty is None else str(r.total_duty),
                 "currency": r.currency,
                 "citation": reason.citation,
             },

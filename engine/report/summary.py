@@ -8,6 +8,8 @@ from decimal import Decimal
 
 from .result import VERDICTS, Result
 
+CHECKED = ("accept", "review", "reject")  # the verdicts of lines that were checked; `invalid` is counted apart
+
 
 class Summary:
     """Counts per verdict and total duty (and taxes and fees, when a line has any) per currency."""
@@ -33,21 +35,26 @@ class Summary:
             self.count(r.verdict, r.currency, r.total_duty, r.total_taxes, r.total_fees)
             yield r
 
-    def count(self, verdict: str, currency: str | None, duty: Decimal, taxes: Decimal, fees: Decimal) -> None:
-        """One more line: duty is summed per currency even when zero, taxes and fees only when a line has any."""
+    def count(
+        self, verdict: str, currency: str | None, duty: Decimal | None, taxes: Decimal | None, fees: Decimal | None
+    ) -> None:
+        """One more line: duty is summed per currency even when zero, taxes and fees only when a line has any;
+        an invalid line (no duty) is only counted."""
         self.counts[verdict] += 1
-        if currency:
+        if currency and duty is not None:
             self.duty[currency] = self.duty.get(currency, Decimal(0)) + duty
             for sums, amount in ((self.taxes, taxes), (self.fees, fees)):
                 if amount:
                     sums[currency] = sums.get(currency, Decimal(0)) + amount
 
     def line(self) -> str:
-        counts = ", ".join(f"{n:,} {v}" for v, n in self.counts.items())
+        counts = ", ".join(f"{self.counts[v]:,} {v}" for v in CHECKED)
+        invalid = self.counts["invalid"]
+        apart = f"; {invalid:,} invalid (not checked)" if invalid else ""
         duty = money(self.duty) or "0"
         charges = (("taxes", self.taxes), ("fees", self.fees))
         others = "".join(f"; total {name} {money(sums)}" for name, sums in charges if sums)
-        return f"{self.lines:,} lines: {counts}; total duty {duty}{others}"
+        return f"{self.lines:,} lines: {counts}{apart}; total duty {duty}{others}"
 
 
 def money(sums: dict[str, Decimal]) -> str:

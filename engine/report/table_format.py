@@ -37,9 +37,9 @@ def printable(text: object) -> str:
     return "".join(ch if ch.isprintable() else "?" for ch in str(text or ""))
 
 
-def money(amount: Decimal, currency: str) -> str:
-    """`1,234,567.89 USD`: thousands separators, the amount's own decimals."""
-    return f"{amount:,} {currency}".strip()
+def money(amount: Decimal | None, currency: str) -> str:
+    """`1,234,567.89 USD`: thousands separators, the amount's own decimals; empty for an invalid line (no duty)."""
+    return "" if amount is None else f"{amount:,} {currency}".strip()
 
 
 def cut(text: str, width: int) -> str:

@@ -281,8 +281,9 @@ def resolve(compiled: CompiledPack, line: Line, refs: frozenset[RuleRef]) -> Res
     """Duties, exclusions, reasons and verdict of one matched line."""
     header = compiled.pack.header
     reasons, fatal = input_reasons(line, header, compiled.law_as_of)
-    if fatal:
-        return _result(line, header.currency, [], reasons, [], header.minor_unit)
+    if fatal:  # the line cannot be read as given (its currency, its date): not checked, no duty
+        unread = _result(line, header.currency, [], reasons, [], header.minor_unit)
+        return unread.model_copy(update={"verdict": "invalid", "total_duty": None})
     p = plan(compiled, refs)
     applied = {m.id: Settled(m) for m in p.measures}
     order, cycle = p.order, p.cycle

@@ -34,7 +34,7 @@ from ..packs.load import Pack, PackError, load_rules
 from ..reference import references_in
 from ..report.result import Result
 from ..report.summary import Summary
-from .check import CHUNK, Checker
+from .check import CHUNK, Checker, require_pack
 from .inputs import input_file, read_as_recorded, running_elsewhere
 from .store import Row, Store, StoreError, add_rows, encode
 
@@ -225,6 +225,7 @@ class Batch:
         self._finished_bytes = 0
         self.files = [input_file(p) for p in self.paths]
         self.packs = load_rules(settings.rules)
+        require_pack(self.packs, settings.destination)
         self.hash = rules_hash(self.packs)
         self.store = Store(store) if isinstance(store, str | Path) else store  # opened once the inputs are known
         if resume:

@@ -11,7 +11,6 @@ from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from itertools import islice
 
-from ..duty.expression import round_money
 from ..entries.columns import LineView, Validator, view_of, with_rate
 from ..entries.line import COLUMNS, InputProblem, Line, normalise_keys, parse_line
 from ..entries.readers import LINE, PROBLEM, PROBLEM_COLUMN, check_readable, read_records
@@ -21,7 +20,7 @@ from ..match.matcher import Matcher, QuotaLedger
 from ..packs.load import Pack, contract_of
 from ..reference import HtsReference as Reference
 from ..reference import reference_check
-from ..report.result import SEVERITY_OF_ACTION, QuotaClaim, Reason, Result, verdict_of
+from ..report.result import SEVERITY_OF_ACTION, QuotaClaim, Reason, Result, verdict_of, with_reasons
 from ..resolve.stacking import resolve
 
 CHUNK = 1000  # lines per work unit: larger chunks gain nothing measurable and hold more memory per process
@@ -38,6 +37,7 @@ class Checker:
         """`references` maps a schedule name (a pack's `schedule`, e.g. `htsus`) to its reference data,
         which fills missing MFN rates and refuses codes that do not exist (see engine/reference/__init__.py)."""
         self.packs = packs
+        require_pack(packs, default_destination)
         self.law_as_of = law_as_of or dt.date.today()
         self.contract = contract_of([p.header for p in packs.values()])
         self.default_destination = default_destination or self.contract.default
@@ -94,13 +94,13 @@ class Checker:
             if view is None:  # not clean: the per-line parser names its problems (or reads it after all)
                 parsed = self._parse(row, records[offset])
                 if not isinstance(parsed, Line):
-                    results[row] = self.rejected(row, records[offset], parsed)
+                    results[row] = self.invalid(row, records[offset], parsed)
                     continue
                 view = view_of(parsed)
             if view.destination in self.packs:
                 groups.setdefault(view.destination, []).append(view)
             else:
-                results[row] = self.rejected(row, records[offset], [no_pack(view.destination)])
+                results[row] = self.invalid(row, records[offset], [no_pack(view.destination)])
         for destination, group in groups.items():
             keys = self._keys(destination)
             notes = self._with_reference(keys.compiled, group)
@@ -125,12 +125,12 @@ class Checker:
 
     def _resolved(self, compiled: CompiledPack, view: LineView, refs: frozenset | Exception, note: list) -> Result:
         if isinstance(refs, Exception):
-            return self.rejected(view.row, {}, [engine_error(refs)], view)  # type: ignore[arg-type]
+            return self.invalid(view.row, {}, [engine_error(refs)], view)  # type: ignore[arg-type]
         try:
-            return _noted(resolve(compiled, view, refs), note)  # type: ignore[arg-type]
+            return with_reasons(resolve(compiled, view, refs), note, first=True)  # type: ignore[arg-type]
         except Exception as exc:  # an arithmetic or rule fault on one line must not stop the run
             problem = InputProblem(column="*", message=f"cannot compute this line: {type(exc).__name__}: {exc}")
-            return self.rejected(view.row, {}, [problem], view)  # type: ignore[arg-type]
+            return self.invalid(view.row, {}, [problem], view)  # type: ignore[arg-type]
 
     def _with_reference(self, compiled: CompiledPack, group: list[LineView]) -> list[list[Reason]]:
         """Fill each line's MFN rate from the pack's reference schedule; what it said of each line."""
@@ -153,15 +153,25 @@ class Checker:
         except Exception as exc:  # a parser bug must still give this line an answer
             return [InputProblem(column="row", message=f"cannot read this line: {exc}")]
 
-    def rejected(self, row: int, raw: dict, problems: list[InputProblem], line: Line | None = None) -> Result:
-        """The `reject` result of a line that could not be checked, naming each bad column."""
+    def invalid(self, row: int, raw: dict, problems: list[InputProblem], line: Line | None = None) -> Result:
+        """The `invalid` result of a line that could not be checked: no duty, a reason naming each bad column."""
         cols = normalise_keys(raw) if raw else {}
         destination = (
             line.destination if line else ((cols.get("destination") or self.default_destination or "").upper())
         )
         pack = self.packs.get(destination)
-        zero = round_money(Decimal(0), pack.header.minor_unit) if pack else Decimal(0)
-        return _rejected(row, cols, problems, line, destination, pack.header.currency if pack else "", zero)
+        return _invalid(row, cols, problems, line, destination, pack.header.currency if pack else "")
+
+
+class NoPackError(ValueError):
+    """A destination was asked for (`--destination`) that no rule pack covers: a usage error."""
+
+
+def require_pack(packs: dict[str, Pack], destination: str | None) -> None:
+    """Refuse, before any line is read, a default destination that no pack covers (it would make every
+    line invalid)."""
+    if destination is not None and destination not in packs:
+        raise NoPackError(f"no rule pack for destination {destination!r} (packs: {', '.join(sorted(packs)) or 'none'})")
 
 
 def no_pack(destination: str) -> InputProblem:
@@ -172,14 +182,8 @@ def engine_error(exc: Exception) -> InputProblem:
     return InputProblem(column="*", message=f"rule engine error on this line: {exc}")
 
 
-def _rejected(
-    row: int,
-    cols: dict[str, str],
-    problems: list[InputProblem],
-    line: Line | None,
-    destination: str,
-    currency: str,
-    zero: Decimal,
+def _invalid(
+    row: int, cols: dict[str, str], problems: list[InputProblem], line: Line | None, destination: str, currency: str
 ) -> Result:
     return Result(
         row=row,
@@ -189,8 +193,8 @@ def _rejected(
         hts_code=line.hts_code if line else (cols.get("hts_code") or None),
         origin=line.origin if line else (cols.get("origin") or None),
         entry_date=line.entry_date.isoformat() if line else (cols.get("entry_date") or None),
-        verdict="reject",
-        total_duty=zero,
+        verdict="invalid",
+        total_duty=None,
         currency=currency,
         reasons=[
             Reason(severity="error", rule=f"input.{p.column}", message=f"{p.column}: {p.message}") for p in problems
@@ -214,11 +218,6 @@ def _extra(raw: dict) -> dict[str, str]:
     return {k: v for k, v in normalise_keys(raw).items() if k not in _KNOWN}
 
 
-def _noted(result: Result, notes: list[Reason]) -> Result:
-    if not notes:
-        return result
-    reasons = [*notes, *result.reasons]
-    return result.model_copy(update={"reasons": reasons, "verdict": verdict_of(reasons)})
 
 
 def _over_cap(packs: dict[str, Pack], destination: str | None, q: QuotaClaim, used: Decimal) -> Reason:

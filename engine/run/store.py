@@ -23,7 +23,7 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
 
@@ -35,7 +35,7 @@ from ..report.result import LINE_FIELDS, VERDICTS, Result
 from ..report.summary import Summary
 from .inputs import InputFile, same_input, schema_problem
 
-SCHEMA_VERSION = 2  # 2: taxes and fees (results columns, duties.charge, runs totals)
+SCHEMA_VERSION = 3  # 2: taxes and fees (results columns, duties.charge, runs totals); 3: the `invalid` verdict
 RESULT_COLUMNS = (
     "file",
     "row",
@@ -64,7 +64,7 @@ def add_rows(totals: Summary, rows: Sequence[Row]) -> None:
     verdict, currency = RESULT_COLUMNS.index("verdict"), RESULT_COLUMNS.index("currency")
     at = [RESULT_COLUMNS.index(c) for c in CHARGE_TOTALS.values()]
     for r in rows:
-        totals.count(r[verdict], r[currency], *(Decimal(r[k]) for k in at))
+        totals.count(r[verdict], r[currency], *(None if r[k] is None else Decimal(r[k]) for k in at))
 
 
 def totals_json(totals: Summary) -> list[str]:
@@ -85,7 +85,7 @@ def encode(result: Result, file: int, minor_units: dict[str, int]) -> tuple[Row,
         result.origin,
         result.entry_date,
         result.verdict,
-        str(result.total_duty),
+        None if result.total_duty is None else str(result.total_duty),  # an invalid line has no duty
         str(result.total_taxes),
         str(result.total_fees),
         result.currency,
@@ -156,20 +156,32 @@ class Store:
         """Check the schema version, or create the whole schema in one write transaction: runs starting
         together on a new file, or a crash half-way, never leave half a schema behind."""
         if self._version() is None:
-            conn = self.db.conn
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                if self._version() is None:  # another run may have created it while this one waited
-                    self._create()
-                conn.commit()
-            except BaseException:
-                conn.rollback()
-                raise
+            self._at_version(None, self._create)
+        if self._version() == "2":
+            self._at_version("2", self._upgrade_from_2)
         version = self._version()
         if version != str(SCHEMA_VERSION):
             raise StoreError(f"{self.path}: run database schema {version}, this clearance writes {SCHEMA_VERSION}")
         if problem := schema_problem(self.db.conn, lambda conn: create_schema(_Database(conn))):
             raise StoreError(f"{self.path}: stamped schema {version} but {problem}: not a clearance run database")
+
+    def _at_version(self, version: str | None, change: Callable[[], None]) -> None:
+        """Make a schema change in one write transaction, if the schema is still at `version` once this
+        run holds the lock (another run may have made it while this one waited)."""
+        conn = self.db.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if self._version() == version:
+                change()
+            conn.commit()
+        except BaseException:
+            conn.rollback()
+            raise
+
+    def _upgrade_from_2(self) -> None:
+        """Schema 2 had no `invalid` verdict: its runs count none (their unreadable lines were rejects)."""
+        self.db.execute("ALTER TABLE runs ADD COLUMN invalid INTEGER NOT NULL DEFAULT 0")
+        self.db.execute("UPDATE clearance_meta SET value = ? WHERE key = 'schema_version'", [str(SCHEMA_VERSION)])
 
     def _version(self) -> str | None:
         if not self.db["clearance_meta"].exists():

@@ -168,7 +168,7 @@ def test_explain_a_row_of_a_file(tmp_path: Path) -> None:
     assert out.index("Total duty") < out.index("Duties") < out.index("Reasons") < out.index("Measures")
     code, out = explain(str(entries), "--row", "2")
     assert code == 0
-    assert "input problem: value: 'not-a-number' is not a number" in out and "verdict reject" in out
+    assert "input problem: value: 'not-a-number' is not a number" in out and "verdict invalid" in out
     assert explain(str(entries), "--entry", "E1/2") == (code, out)  # the line by its entry and line number
     assert explain(str(entries), "--entry", "E1")[1].startswith("Row 1: ")  # the entry's first line
     code, out = explain(str(entries), "--entry", "E9")

@@ -20,7 +20,7 @@ HEADER = "entry_number,line_number,hts_code,origin,value,entry_date,declared_dut
 LINES = [
     "E1,1,0101.21.00.00,JP,1000,2025-06-01,",  # 10%: accept, 100.00
     "E1,2,0101.21.00.00,JP,1000,2025-06-01,100.01",  # over-declared: review, 100.00
-    "E1,3,0101.21.00.00,JP,lots,2025-06-01,",  # reject: value
+    "E1,3,0101.21.00.00,JP,lots,2025-06-01,",  # invalid: value
     "E2,1,0301.10.00.00,JP,1000,2025-03-01,",  # 5% published 2025-07-01: 50.00 under today's law
 ]
 
@@ -66,11 +66,11 @@ def one_clean_error(result: Result, *fragments: str, output: bool = False) -> No
 
 def test_table_ends_with_the_summary_line(tmp_path: Path) -> None:
     result = run(entries(tmp_path))
-    assert result.exit_code == 1  # a line is rejected
+    assert result.exit_code == 1  # a line is invalid
     lines = result.stdout.splitlines()
     assert len(lines) == 1 + 4 + 1
-    assert lines[-1] == "4 lines: 2 accept, 1 review, 1 reject; total duty 250.00 USD"
-    assert lines[3].endswith("reject          0.00 USD  value: 'lots' is not a number")
+    assert lines[-1] == "4 lines: 2 accept, 1 review, 0 reject; 1 invalid (not checked); total duty 250.00 USD"
+    assert " invalid " in lines[3] and lines[3].endswith("value: 'lots' is not a number")  # no duty amount
 
 
 def test_table_of_several_files_names_each_line_s_file_and_fits_120_columns(tmp_path: Path) -> None:
@@ -102,8 +102,8 @@ def test_the_table_colours_verdicts_on_a_terminal_unless_no_color(monkeypatch: p
 def test_json_keeps_decimals_as_strings(tmp_path: Path) -> None:
     result = run(entries(tmp_path), "--format", "json")
     out = records(result)
-    assert [r["verdict"] for r in out] == ["accept", "review", "reject", "accept"]
-    assert [r["total_duty"] for r in out] == ["100.00", "100.00", "0.00", "50.00"]
+    assert [r["verdict"] for r in out] == ["accept", "review", "invalid", "accept"]
+    assert [r["total_duty"] for r in out] == ["100.00", "100.00", None, "50.00"]
     assert out[0]["duties"] == [
         {
             "measure": "feat.adval",
@@ -115,7 +115,9 @@ def test_json_keeps_decimals_as_strings(tmp_path: Path) -> None:
         }
     ]
     assert [r["row"] for r in out] == [1, 2, 3, 4] and {r["file"] for r in out} == {str(tmp_path / "entries.csv")}
-    assert result.stderr.splitlines()[-1] == "4 lines: 2 accept, 1 review, 1 reject; total duty 250.00 USD"
+    assert result.stderr.splitlines()[-1] == (
+        "4 lines: 2 accept, 1 review, 0 reject; 1 invalid (not checked); total duty 250.00 USD"
+    )
 
 
 def test_jsonl_and_csv_have_one_record_per_line(tmp_path: Path) -> None:
@@ -126,7 +128,7 @@ def test_jsonl_and_csv_have_one_record_per_line(tmp_path: Path) -> None:
     assert [(r["row"], r["verdict"], r["total_duty"]) for r in rows] == [
         ("1", "accept", "100.00"),
         ("2", "review", "100.00"),
-        ("3", "reject", "0.00"),
+        ("3", "invalid", ""),
         ("4", "accept", "50.00"),
     ]
 
@@ -165,14 +167,16 @@ def test_destination_applies_to_lines_without_one(tmp_path: Path) -> None:
     path = entries(tmp_path, LINES[:1])
     assert records(run(path, "--format", "json", "--destination", "us"))[0]["verdict"] == "accept"
     jp_line = entries(tmp_path, ["E1,1,0101.21.000,JP,1000,2025-06-01,"], name="jp.csv")
-    jp = run(jp_line, "--format", "json", "--destination", "JP")
-    [record] = records(jp)
-    assert (jp.exit_code, record["destination"], record["verdict"]) == (1, "JP", "reject")
+    jp = run(jp_line, "--format", "json", "--destination", "JP")  # the features pack is US only: a usage error
+    one_clean_error(jp, "no rule pack for destination 'JP' (packs: US)")
+    jp_column = entries(tmp_path, ["JP,0101.21.000,JP,1000,2025-06-01"], "destination,hts_code,origin,value,entry_date")
+    [record] = records(jp := run(jp_column, "--format", "json"))  # a line naming a destination no pack covers
+    assert (jp.exit_code, record["destination"], record["verdict"], record["total_duty"]) == (1, "JP", "invalid", None)
     assert record["reasons"][0]["message"] == "destination: no rule pack for destination JP"
     with_column = entries(
         tmp_path, ["US,0101210000,JP,1000,2025-06-01"], "destination,hts_code,origin,value,entry_date"
     )
-    assert records(run(with_column, "--format", "json", "--destination", "JP"))[0]["destination"] == "US"
+    assert records(run(with_column, "--format", "json", "--destination", "JP", rules=None))[0]["destination"] == "US"
 
 
 @pytest.mark.parametrize(
@@ -201,7 +205,7 @@ def test_input_format_overrides_the_file_name(tmp_path: Path) -> None:
     jsonl.write_text(json.dumps(rec) + "\n" + json.dumps(rec | {"origin": "XX"}) + "\n", encoding="utf-8")
     assert [r["verdict"] for r in records(run(jsonl, "--format", "json", "--input-format", "jsonl"))] == [
         "accept",
-        "reject",
+        "invalid",
     ]
     one_clean_error(run(path, "--format", "json", "--input-format", "csv"), str(path), output=True)
 
@@ -215,7 +219,7 @@ def test_bundled_rules_by_default(tmp_path: Path) -> None:
 # malformed input: one record per input line --------------------------------------------------------------------
 
 
-def test_malformed_lines_each_get_a_reject_naming_the_column(tmp_path: Path) -> None:
+def test_malformed_lines_each_get_an_invalid_naming_the_column(tmp_path: Path) -> None:
     lines = [
         "E1,1,0101.21.00.00,JP,1000,2025-06-01,",
         "E1,2,0101.21.00.00,XX,1000,2025-06-01,",
@@ -227,7 +231,8 @@ def test_malformed_lines_each_get_a_reject_naming_the_column(tmp_path: Path) -> 
     ]
     out = records(run(entries(tmp_path, lines), "--format", "json"))
     assert len(out) == len(lines)
-    assert [r["verdict"] for r in out] == ["accept", "reject", "reject", "reject", "reject", "reject", "accept"]
+    assert [r["verdict"] for r in out] == ["accept", "invalid", "invalid", "invalid", "invalid", "invalid", "accept"]
+    assert [r["total_duty"] for r in out] == ["100.00", None, None, None, None, None, "100.00"]  # no duty, not 0
     errors = [[x["rule"] for x in r["reasons"] if x["severity"] == "error"] for r in out]
     assert errors[1:6] == [
         ["input.origin"],

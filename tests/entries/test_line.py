@@ -221,7 +221,7 @@ def test_money_reads_exactly(amount: Decimal) -> None:
 # through Checker: a bad line does not stop the others --------------------------------------------------------
 
 
-def test_malformed_lines_are_rejected_and_every_other_line_is_checked() -> None:
+def test_malformed_lines_are_invalid_and_every_other_line_is_checked() -> None:
     checker = Checker({"US": load_pack(FEATURES)}, dt.date(2026, 1, 1))
     good = {"hts_code": "0101.21.00", "origin": "JP", "value": "100", "entry_date": "2025-06-01"}
     records = [
@@ -238,7 +238,8 @@ def test_malformed_lines_are_rejected_and_every_other_line_is_checked() -> None:
     results = list(checker.check(records))
     assert len(results) == len(records) and [r.row for r in results] == list(range(1, 10))
     verdicts = [r.verdict for r in results]
-    assert verdicts == ["accept", "reject", "reject", "reject", "reject", "accept", "reject", "reject", "accept"]
+    assert verdicts == ["accept", "invalid", "invalid", "invalid", "invalid", "accept", "invalid", "invalid", "accept"]
+    assert [r.total_duty for r in results if r.verdict == "invalid"] == [None] * 6  # no duty, not 0
     rules = [[x.rule for x in r.reasons if x.severity == "error"] for r in results]
     assert rules[1:5] == [["input.entry_date"], ["input.origin"], ["input.value"], ["input.hts_code"]]
     assert rules[6:8] == [["input.row"], ["input.destination"]]

@@ -499,7 +499,7 @@ def test_identical_lines_are_asserted_once_and_each_gets_its_result() -> None:
 # 10. an engine error on one fact does not lose the batch ---------------------------------------------------------
 
 
-def test_an_engine_error_on_one_fact_rejects_only_that_line() -> None:
+def test_an_engine_error_on_one_fact_makes_only_that_line_invalid() -> None:
     pack = make_pack([{"id": "t.m", "rate": "5%", "scope": {"origins": ["JP", "KR", "CN"]}}])
     checker = Checker({"US": pack}, LAW)
     _, matcher = checker.engine("US")  # type: ignore[misc]
@@ -520,8 +520,8 @@ def test_an_engine_error_on_one_fact_rejects_only_that_line() -> None:
         for o in ("JP", "KR", "CN", "BR")
     ]
     results = list(checker.check(recs))
-    assert [r.verdict for r in results] == ["accept", "reject", "accept", "accept"]
-    assert [r.total_duty for r in results] == [Decimal("5.00"), Decimal(0), Decimal("5.00"), Decimal(0)]
+    assert [r.verdict for r in results] == ["accept", "invalid", "accept", "accept"]
+    assert [r.total_duty for r in results] == [Decimal("5.00"), None, Decimal("5.00"), Decimal(0)]
     assert results[1].reasons[0].rule == "input.*"
     assert "rule engine error on this line" in results[1].reasons[0].message and "303" in results[1].reasons[0].message
 

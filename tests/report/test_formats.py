@@ -156,7 +156,7 @@ def test_table_rows_and_final_summary_line() -> None:
     assert lines[1].endswith("accept      9,500.10 USD  9903.02.73 8479.89.94")  # no finding: the headings
     assert lines[2].endswith("reject             0 USD  value: 'x' is not a number")
     assert lines[-1] == "3 lines: 1 accept, 1 review, 1 reject; total duty 1,500 JPY, 9,500.10 USD"
-    assert summary.counts == {"accept": 1, "review": 1, "reject": 1} and summary.lines == 3
+    assert summary.counts == {"accept": 1, "review": 1, "reject": 1, "invalid": 0} and summary.lines == 3
 
 
 def test_table_shows_the_most_telling_finding_first_and_colours_verdicts() -> None:

@@ -38,5 +38,5 @@ def test_entry_years_after_the_law_date_is_still_reviewed() -> None:
 
 def test_entry_implausibly_far_out_is_an_input_problem() -> None:
     result = check((LAW + FAR_OUT + dt.timedelta(days=1)).isoformat())
-    assert result.verdict == "reject" and rules(result) == ["input.entry_date"]
-    assert result.duties == [] and result.total_duty == 0
+    assert result.verdict == "invalid" and rules(result) == ["input.entry_date"]
+    assert result.duties == [] and result.total_duty is None

@@ -475,9 +475,9 @@ def test_a_computed_heading_not_declared() -> None:
     assert "declared 9999.99.99 is not a heading of pack features" in [x.message for x in r.reasons]
 
 
-def test_currency_mismatch_is_reject() -> None:
+def test_currency_mismatch_is_invalid() -> None:
     r = check("0101210000", currency="EUR")
-    assert (r.verdict, r.duties) == ("reject", [])
+    assert (r.verdict, r.duties, r.total_duty) == ("invalid", [], None)
     assert flagged(r) == {"input.currency": "customs value is in EUR; US entries are declared in USD"}
     assert check("0101210000", currency="usd").verdict == "accept"
 

@@ -257,7 +257,7 @@ def test_deeply_nested_json_array_is_one_line_error_or_a_reject(tmp_path: Path, 
         one_line_error(result, "e.json", "not valid JSON")
     else:
         out = lines_out(result)
-        assert len(out) == 2 and out[1]["verdict"] == "reject"
+        assert len(out) == 2 and out[1]["verdict"] == "invalid"
 
 
 def test_deeply_nested_jsonl_line_is_a_reject_and_the_others_are_checked(tmp_path: Path) -> None:

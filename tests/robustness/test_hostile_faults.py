@@ -185,7 +185,7 @@ def test_a_line_with_too_many_stacking_edges_is_refused_with_a_clear_message(tmp
     (root / "pack.yaml").write_text("id: t\ntitle: t\njurisdiction: US\ncurrency: USD\nminor_unit: 2\n")
     (root / "m.yaml").write_text(json.dumps({"instrument": "T", "citations": ["T"], "measures": measures}))
     [result] = Checker({"US": load_pack(root)}).check([LINE])
-    assert result.verdict == "reject" and "stacking rules" in result.reasons[0].message
+    assert result.verdict == "invalid" and "stacking rules" in result.reasons[0].message
 
 
 # HTSUS exports --------------------------------------------------------------------------------------------------

@@ -65,7 +65,7 @@ def run(rounds: int, keep: bool = False) -> tuple[list[float], list[str]]:
 
 def test_memory_of_the_whole_pipeline_is_flat_round_after_round() -> None:
     rss, verdicts = run(12)
-    assert verdicts == ["accept", "reject", "review"]  # every path taken
+    assert verdicts == ["accept", "invalid", "reject", "review"]  # every path taken
     assert rss[-1] - rss[3] < 2.0, rss  # MB over 8,000 lines after the warm-up
 
 

@@ -77,7 +77,8 @@ def consistent(db: Path) -> list[tuple]:
     """The database is sound and every run's totals match its stored lines; returns (id, finished, lines)."""
     con = sqlite3.connect(db)
     assert con.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
-    runs = con.execute("SELECT id, finished IS NOT NULL, status, lines, accept + review + reject FROM runs").fetchall()
+    counts = "accept + review + reject + invalid"
+    runs = con.execute(f"SELECT id, finished IS NOT NULL, status, lines, {counts} FROM runs").fetchall()
     for run_id, finished, status, lines, counted in runs:
         stored = con.execute(
             "SELECT count(*), count(DISTINCT file || ':' || row) FROM results WHERE run_id = ?", [run_id]
@@ -325,7 +326,7 @@ def test_a_run_killed_twice_resumes_to_one_result_per_line(rules: Path, tmp_path
 # durable-rules failing on one line -----------------------------------------------------------------------------------
 
 
-def test_an_engine_error_on_one_line_is_stored_as_its_reject_and_the_chunk_is_kept(
+def test_an_engine_error_on_one_line_is_stored_as_its_invalid_and_the_chunk_is_kept(
     rules: Path, entries: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """durable-rules refusing a fact (here every fact of origin JP,
@@ -353,7 +354,7 @@ def test_an_engine_error_on_one_line_is_stored_as_its_reject_and_the_chunk_is_ke
     assert len(out) == 3000 and consistent(db) == [(1, True, 3000)]
     readable = [r for r in out if not any(x["rule"] == "input.value" for x in r["reasons"])]
     hit = [r for r in readable if r["origin"] == "JP" and r["destination"] == "US"]
-    assert hit and all(r["verdict"] == "reject" and r["reasons"][0]["rule"] == "input.*" for r in hit)
+    assert hit and all(r["verdict"] == "invalid" and r["reasons"][0]["rule"] == "input.*" for r in hit)
     assert all("rule engine error on this line" in r["reasons"][0]["message"] for r in hit)
     monkeypatch.undo()
     expected = [

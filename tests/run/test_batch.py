@@ -44,7 +44,7 @@ def test_same_results_as_the_core_checker(rules: Path, files: list[str]) -> None
     expected = records(check_files(files, Checker(load_rules(rules), LAW)))
     assert run(files, rules, chunk_size=64) == expected
     verdicts = {r["verdict"] for r in expected}
-    assert verdicts == {"accept", "review", "reject"}
+    assert verdicts == {"accept", "review", "reject", "invalid"}
     assert any(reason["rule"].endswith(".cap") for r in expected for reason in r["reasons"])
 
 

@@ -33,14 +33,14 @@ def reference(checker: Checker, records: list[dict], first_row: int = 1) -> list
         row = first_row + offset
         parsed = checker._parse(row, raw)
         if not isinstance(parsed, Line):
-            result = checker.rejected(row, raw, parsed)
+            result = checker.invalid(row, raw, parsed)
         elif parsed.destination not in checker.packs:
-            result = checker.rejected(row, raw, [no_pack(parsed.destination)])
+            result = checker.invalid(row, raw, [no_pack(parsed.destination)])
         else:
             compiled, matcher = checker.engine(parsed.destination)  # type: ignore[misc]
             refs = matcher.match([compiled.fact(parsed)])[0]
             if isinstance(refs, Exception):
-                result = checker.rejected(row, {}, [engine_error(refs)], parsed)
+                result = checker.invalid(row, {}, [engine_error(refs)], parsed)
             else:
                 result = resolve(compiled, parsed, refs)
         extra = _extra(raw)

@@ -1,20 +1,17 @@
-"""`clearance explain` and `clearance diff`: thin shells over `engine.explain.explain` and `engine.diff.diff`."""
+"""`clearance explain`: a thin shell over `engine.authoring.explain.explain`."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import sys
 from collections.abc import Iterable
 from pathlib import Path
 
 import click
 
-from clearance.cli.shared import ID, fail, parse_date, say
-from clearance.engine import Checker, PackError, load_rules
-from clearance.engine.authoring.diff import diff as diff_lines
-from clearance.engine.authoring.diff import render_text as render_diff
-from clearance.engine.authoring.diff import to_json as diff_json
+from clearance.cli.options import ID, destination_option, law_as_of_option, rules_option
+from clearance.cli.output import fail, say
+from clearance.engine import PackError, load_rules
 from clearance.engine.authoring.explain import explain as explain_line
 from clearance.engine.authoring.explain_render import render_text, to_json
 from clearance.engine.entries.line import normalise_keys
@@ -58,9 +55,9 @@ def _row_of(records: Iterable[dict], entry: str) -> int:
 @click.option("--loaded-date", help="Date loaded on the final mode of transport.")
 @click.option("--transport-mode", help="vessel, air, truck, rail or mail.")
 @click.option("-c", "--column", "columns", multiple=True, metavar="COLUMN=VALUE", help="Any other input column.")
-@click.option("--law-as-of", callback=parse_date, metavar="DATE", help="The law as known on DATE (default today).")
-@click.option("--destination", type=str, help="Importing country.")
-@click.option("--rules", "rules_path", type=click.Path(path_type=Path), help="Rules folder (default: shipped).")
+@law_as_of_option("The law as known on DATE (default today).")
+@destination_option("Importing country.")
+@rules_option
 @click.option("--input-format", type=click.Choice(list(INPUT_FORMATS)), help="Input format of FILE.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("-v", "--verbose", is_flag=True, help="Every part of every measure, not only what decided.")
@@ -99,42 +96,3 @@ def explain(
     except (PackError, InputFileError, MatchError, IndexError, NoPackError) as exc:
         fail(str(exc).strip("'\""))
     say(json.dumps(to_json(explanation), indent=2) if fmt == "json" else render_text(explanation, verbose))
-
-
-@click.command()
-@click.argument("files", nargs=-1, required=True)
-@click.option("--law-as-of", "laws", multiple=True, metavar="DATE", help="Give twice: the law as of A, then B.")
-@click.option("--rules", "rules", multiple=True, type=click.Path(path_type=Path), help="Give twice: rules A, then B.")
-@click.option("--destination", type=str, help="Importing country.")
-@click.option("--input-format", type=click.Choice(list(INPUT_FORMATS)), help="Input format of the FILES.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("--exit-code", is_flag=True, help="Exit 1 when some line changes (like git diff --exit-code).")
-def diff(
-    files: tuple[str, ...],
-    laws: tuple[str, ...],
-    rules: tuple[Path, ...],
-    destination: str | None,
-    input_format: str | None,
-    fmt: str,
-    exit_code: bool,
-) -> None:
-    """What changes between two states of the law, per line and in total: duty deltas (refunds and extra
-    liability), verdict changes, and the measures responsible, with citations. The two states are two
-    --law-as-of dates, two --rules folders, or both (one of each applies to both sides).
-
-    Exit codes: 0 (with --exit-code: no line changed); 1 with --exit-code, some line changed; 2 usage,
-    file or rule-pack error."""
-    if len(laws) > 2 or len(rules) > 2 or (len(laws) < 2 and len(rules) < 2):
-        fail("give two states: --law-as-of A --law-as-of B, and/or --rules A --rules B")
-    dates = [parse_date(None, None, x) for x in laws] or [None]
-    folders = list(rules) or [None]
-    dest = destination.upper() if destination else None
-    states = [(dates[0], folders[0]), (dates[-1], folders[-1])]
-    labels = tuple(f"law as of {law or 'today'}" + (f", rules {folder}" if folder else "") for law, folder in states)
-    try:
-        checkers = [Checker(load_rules(folder), law, dest) for law, folder in states]
-        report = diff_lines(files, checkers[0], checkers[1], input_format, labels)  # type: ignore[arg-type]
-    except (PackError, InputFileError, MatchError, NoPackError) as exc:
-        fail(str(exc))
-    say(json.dumps(diff_json(report), indent=2) if fmt == "json" else render_diff(report))
-    sys.exit(1 if exit_code and report.lines else 0)

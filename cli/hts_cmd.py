@@ -9,7 +9,8 @@ from pathlib import Path
 
 import click
 
-from clearance.cli.shared import fail, parse_date, rules_option, say
+from clearance.cli.options import db_option, destination_option, parse_date, rules_option
+from clearance.cli.output import fail, say
 from clearance.engine import PackError, load_rules
 from clearance.engine.duty.codes import format_code
 from clearance.engine.packs.load import contract_of
@@ -22,14 +23,6 @@ from clearance.engine.reference import (
 )
 
 DB_HELP = "The SQLite store (env CLEARANCE_DB)."
-db_option = click.option(
-    "--db",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default="clearance.db",
-    show_default=True,
-    envvar="CLEARANCE_DB",
-    help=DB_HELP,
-)
 
 
 @click.group()
@@ -47,7 +40,7 @@ def hts() -> None:
     metavar="DATE",
     help="First entry date the edition applies to (it applies until the next edition's date).",
 )
-@db_option
+@db_option(DB_HELP)
 def import_cmd(file: Path, edition: str, effective: dt.date, db: Path) -> None:
     """Load FILE, a USITC HTSUS export (CSV), as one edition. Re-importing a name replaces it."""
     try:
@@ -61,7 +54,7 @@ def import_cmd(file: Path, edition: str, effective: dt.date, db: Path) -> None:
 
 
 @hts.command("editions")
-@db_option
+@db_option(DB_HELP)
 def editions_cmd(db: Path) -> None:
     """List the editions in the store with the date each is in force from."""
     ref = _reference(db)
@@ -72,10 +65,10 @@ def editions_cmd(db: Path) -> None:
 @hts.command("show")
 @click.argument("code")
 @click.option("--date", "date", callback=parse_date, metavar="DATE", help="Entry date (default: today).")
-@db_option
+@db_option(DB_HELP)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @rules_option
-@click.option("--destination", default=None, help="The pack whose measures are listed (default: the default pack).")
+@destination_option("The pack whose measures are listed (default: the default pack).")
 def show_cmd(
     code: str, date: dt.date | None, db: Path, fmt: str, rules_path: Path | None, destination: str | None
 ) -> None:

@@ -1,8 +1,10 @@
 """Where every command's output is opened and written: the one place output errors are handled.
 
-- `-o FILE` (`output_option`, `opened`): a FILE that is one of the command's inputs (an entry file, the
+- `-o FILE` (`options.output_option`, `opened`): a FILE that is one of the command's inputs (an entry file, the
   run database) is refused before anything is written; a FILE that cannot be opened or written (a missing
   folder, a full disk, /dev/full) is one line on stderr and exit code 2.
+- text for people (`say`) has its control characters escaped; an error (`fail`) is one line on stderr
+  and exit code 2.
 - standard output: `OutputGuard` (the `clearance` group's class) flushes it at the end of every command;
   a closed pipe (`clearance check f.csv | head`) ends the command quietly with exit code 0, any other
   write error is one line and exit code 2, never a traceback."""
@@ -15,12 +17,28 @@ import os
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, NoReturn, TextIO
 
 import click
 
-from clearance.cli.shared import fail
 from clearance.engine.run.inputs import same_file
+
+
+def printable(text: str) -> str:
+    """Control characters (newlines, terminal escapes) written as escapes, so a message stays one safe line."""
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
+
+
+def say(text: str) -> None:
+    """Print text for people: control characters in it (terminal escapes from packs, HTS descriptions or
+    input files) are written as escapes, line breaks and tabs kept. Every text output of a command goes through here."""
+    click.echo("\n".join("\t".join(map(printable, line.split("\t"))) for line in text.split("\n")))
+
+
+def fail(message: str) -> NoReturn:
+    """One clear line on stderr and exit code 2: never a traceback."""
+    click.echo(f"Error: {printable(message)}", err=True)
+    sys.exit(2)
 
 
 class OutputError(Exception):
@@ -49,12 +67,6 @@ class Output:
 
     def flush(self) -> None:
         guarded(self.name, self.fh.flush)
-
-
-def output_option(help: str) -> Any:
-    return click.option(
-        "-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default="-", show_default=True, help=help
-    )
 
 
 @contextlib.contextmanager

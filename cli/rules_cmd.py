@@ -10,8 +10,8 @@ from pathlib import Path
 
 import click
 
-from clearance.cli.output import opened, output_option
-from clearance.cli.shared import fail, parse_date, say
+from clearance.cli.options import law_as_of_option, output_option, rules_option
+from clearance.cli.output import fail, opened, say
 from clearance.engine import PackError, load_rules
 from clearance.engine.authoring.catalog import SCHEMA_KINDS, list_measures, render_list, render_show, schema, show
 from clearance.engine.authoring.golden_report import golden_test, outcomes_json, render_outcomes
@@ -85,7 +85,7 @@ def rule_cmd(code: str | None) -> None:
 
 @rules.command("test")
 @click.argument("path", required=False, type=click.Path(path_type=Path))
-@click.option("--law-as-of", callback=parse_date, metavar="DATE", help="Law date for cases that name none.")
+@law_as_of_option("Law date for cases that name none.")
 @click.option("-k", "select", metavar="TEXT", help="Run only the cases whose file::name contains TEXT.")
 @click.option("--format", "fmt", type=TEXT_JSON, default="text", show_default=True)
 def test_cmd(path: Path | None, law_as_of: dt.date | None, select: str | None, fmt: str) -> None:
@@ -111,32 +111,20 @@ def _packs(rules_path: Path | None) -> dict:
         fail(str(exc))
 
 
-RULES_OPTION = click.option(
-    "--rules", "rules_path", type=click.Path(path_type=Path), default=None, help="Rules folder (default: shipped)."
-)
-
-
 @rules.command("list")
-@RULES_OPTION
-@click.option(
-    "--on",
-    "--law-as-of",
-    "on",
-    callback=parse_date,
-    metavar="DATE",
-    help="Only measures in force on DATE (law as of it).",
-)
+@rules_option
+@law_as_of_option("Only measures in force on DATE (law as of it).", "--on")
 @click.option("--origin", metavar="CODE", help="Only measures whose scope takes in goods of this origin (ISO code).")
 @click.option("--format", "fmt", type=TEXT_JSON, default="text", show_default=True)
-def list_cmd(rules_path: Path | None, on: dt.date | None, origin: str | None, fmt: str) -> None:
+def list_cmd(rules_path: Path | None, law_as_of: dt.date | None, origin: str | None, fmt: str) -> None:
     """List the measures of the packs: id, kind, heading, rate, dates and status."""
-    rows = list_measures(_packs(rules_path), on, origin.upper() if origin else None)
+    rows = list_measures(_packs(rules_path), law_as_of, origin.upper() if origin else None)
     say(json.dumps(rows, indent=2) if fmt == "json" else render_list(rows))
 
 
 @rules.command("show")
 @click.argument("measure_id")
-@RULES_OPTION
+@rules_option
 @click.option("--format", "fmt", type=TEXT_JSON, default="text", show_default=True)
 def show_cmd(measure_id: str, rules_path: Path | None, fmt: str) -> None:
     """Document one measure: title, citations, dates, scope, rate, what it excludes and is excluded by."""

@@ -1,58 +1,20 @@
-"""`clearance runs`: the runs recorded by `clearance check` (list, show, export), and the glue that
-drives a batch run for `check`. Thin shells over `engine.batch` and `engine.store`."""
+"""`clearance runs`: the runs recorded by `clearance check` (list, show, export). A thin shell over
+`engine.run.store`."""
 
 from __future__ import annotations
 
-import contextlib
 import json
-import signal
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
-from typing import TextIO
 
 import click
 
-from clearance.cli.output import opened, output_option
-from clearance.cli.shared import ID, fail, printable, say
-from clearance.engine.report.formats import FORMATS, write
+from clearance.cli.options import DB_FILE, ID, db_option, output_option
+from clearance.cli.output import fail, opened, printable, say
+from clearance.engine.report.formats import FORMATS
 from clearance.engine.report.options import Options
 from clearance.engine.report.summary import CHECKED, Summary
-from clearance.engine.run.batch import Batch
 from clearance.engine.run.store import Store, StoreError
-
-
-def run_batch(batch: Batch, fmt: str, output: TextIO, options: Options | None = None) -> Summary:
-    """Drive a run; print its results in `fmt` (none: no per-line output). The summary returned is
-    that of the whole run (a resumed run counts the lines stored before too)."""
-    if fmt == "none":
-        for _ in batch.results():
-            pass
-    elif fmt == "jsonl":  # rendered by the workers: the same text as formats/jsonl_format.py
-        for text in batch.json_records():
-            output.write(text)
-            output.write("\n")
-    else:
-        write(fmt, batch.results(), output, options)
-    return batch.totals
-
-
-@contextlib.contextmanager
-def interrupt_on_sigterm() -> Iterator[None]:
-    """SIGTERM stops a run like Ctrl-C does: the run is marked interrupted and can be resumed."""
-
-    def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    try:
-        previous = signal.signal(signal.SIGTERM, interrupt)
-    except ValueError:  # not the main thread: leave signals alone
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def _open(db: Path) -> Store:
@@ -65,28 +27,27 @@ def _open(db: Path) -> Store:
         raise  # unreachable: _fail exits
 
 
-DB_HELP = "The run database (default clearance.db; env CLEARANCE_DB)."
-db_option = click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None, help=DB_HELP)
+DB_HELP = "The run database (env CLEARANCE_DB)."
 
 
 def _store(db: Path | None) -> Store:
     """The database named on the subcommand, else on `runs`, else CLEARANCE_DB, else ./clearance.db."""
     ctx = click.get_current_context()
     parent = ctx.parent.params.get("db") if ctx.parent is not None else None
-    return _open(db or parent or Path("clearance.db"))
+    return _open(db or parent or Path(DB_FILE))
 
 
 @click.group(invoke_without_command=True)
-@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), envvar="CLEARANCE_DB", help=DB_HELP)
+@db_option(DB_HELP)
 @click.pass_context
 def runs(ctx: click.Context, db: Path | None) -> None:
     """The runs recorded by `clearance check`: list them (no subcommand), show one, export one."""
     if ctx.invoked_subcommand is None:
-        _list(_open(db or Path("clearance.db")))
+        _list(_open(db))
 
 
 @runs.command("list")
-@db_option
+@db_option(DB_HELP, inherit=True)
 def list_runs(db: Path | None) -> None:
     """List the runs: id, status, lines per verdict, total duty, files."""
     _list(_store(db))
@@ -113,7 +74,7 @@ def _status(run: dict) -> str:
 
 @runs.command()
 @click.argument("run_id", type=ID)
-@db_option
+@db_option(DB_HELP, inherit=True)
 def show(run_id: int, db: Path | None) -> None:
     """A run's summary: files, rule packs, verdict counts, duty by measure and heading, top reasons."""
     store = _store(db)
@@ -173,7 +134,7 @@ def _top_by_measure(rows: list[dict]) -> list[dict]:
 @click.argument("run_id", type=ID)
 @click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="jsonl", show_default=True)
 @output_option("Write the lines here (not the database).")
-@db_option
+@db_option(DB_HELP, inherit=True)
 def export(run_id: int, fmt: str, output: str, db: Path | None) -> None:
     """Every stored line of a run, in input order, in the output format of `clearance check`."""
     store = _store(db)

@@ -18,8 +18,6 @@ import hashlib
 import json
 import os
 import signal
-import sys
-import time
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -28,6 +26,7 @@ from dataclasses import asdict, dataclass, field, replace
 from importlib import metadata
 from itertools import chain, islice
 from pathlib import Path
+from typing import Protocol
 
 from ..entries.readers import RecordSource
 from ..packs.load import Pack, PackError, load_rules
@@ -199,6 +198,14 @@ def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
+class ProgressSink(Protocol):
+    """Where a run reports how far it got (the CLI's progress bar): lines done and input bytes read."""
+
+    def update(self, lines: int, bytes_read: int) -> None: ...
+
+    def close(self) -> None: ...
+
+
 # --- a run ----------------------------------------------------------------------------------------------
 
 
@@ -212,7 +219,7 @@ class Batch:
         store: Store | Path | None = None,
         resume: bool = False,
         keep_results: bool = True,
-        progress: Progress | None = None,
+        progress: ProgressSink | None = None,
     ) -> None:
         self.paths = list(paths)
         self.settings = settings
@@ -388,38 +395,6 @@ class Batch:
             raise BatchError(f"a worker process stopped: {exc}") from exc
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
-
-
-class Progress:
-    """A one-line progress display on a terminal: lines, percent of the input read, speed, time left."""
-
-    def __init__(self, total_bytes: int | None, stream=None, every: float = 0.25) -> None:  # type: ignore[no-untyped-def]
-        self.total = total_bytes or None
-        self.stream = stream or sys.stderr
-        self.every = every
-        self.start = self.last = time.monotonic()
-        self.shown = False
-
-    def update(self, lines: int, bytes_read: int) -> None:
-        now = time.monotonic()
-        if now - self.last < self.every:
-            return
-        self.last = now
-        rate = lines / max(now - self.start, 1e-9)
-        text = f"{lines:,} lines, {rate:,.0f} lines/s"
-        if self.total:
-            share = min(bytes_read / self.total, 1.0)
-            left = (now - self.start) * (1 - share) / share if share > 0 else 0
-            text += f", {share:.0%} read, about {int(left) // 60}:{int(left) % 60:02d} left"
-        self.stream.write("\r" + text.ljust(70))
-        self.stream.flush()
-        self.shown = True
-
-    def close(self) -> None:
-        if self.shown:
-            self.stream.write("\r" + " " * 70 + "\r")
-            self.stream.flush()
-            self.shown = False
 
 
 _RESULT_OPTIONS = ("input_format", "encoding", "sheet")

@@ -86,7 +86,7 @@ def test_table_of_several_files_names_each_line_s_file_and_fits_120_columns(tmp_
 
 
 def test_the_table_colours_verdicts_on_a_terminal_unless_no_color(monkeypatch: pytest.MonkeyPatch) -> None:
-    from clearance.cli.main import _options
+    from clearance.cli.check_cmd import _options
 
     class Terminal(io.StringIO):
         def isatty(self) -> bool:

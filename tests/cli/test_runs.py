@@ -200,7 +200,7 @@ def test_terminated_run_is_marked_interrupted(rules: Path, tmp_path: Path) -> No
 def test_progress_display(tmp_path: Path) -> None:
     import io
 
-    from clearance.engine.run.batch import Progress
+    from clearance.cli.progress import Progress
 
     out = io.StringIO()
     progress = Progress(1000, out, every=0)

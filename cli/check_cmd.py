@@ -1,0 +1,177 @@
+"""`clearance check`: a thin shell over `engine.run.batch.Batch` (worker processes, the run database), and
+the glue that prints a run's results in the format asked for."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import shutil
+import signal
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TextIO
+
+import click
+
+from clearance.cli.options import db_option, destination_option, law_as_of_option, output_option, rules_option
+from clearance.cli.output import fail, opened
+from clearance.cli.progress import Progress
+from clearance.engine import PackError
+from clearance.engine.entries.readers import FORMATS as INPUT_FORMATS
+from clearance.engine.entries.readers import InputFileError
+from clearance.engine.match.matcher import MatchError
+from clearance.engine.report.formats import FORMATS, write
+from clearance.engine.report.options import FAIL_ON, Options, OutputError
+from clearance.engine.report.summary import Summary
+from clearance.engine.run.batch import CHUNK, Batch, BatchError, Settings, default_workers
+from clearance.engine.run.check import NoPackError
+from clearance.engine.run.store import StoreError
+
+
+@click.command()
+@click.argument("files", nargs=-1, required=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice([*sorted(FORMATS), "none"]),
+    default="table",
+    show_default=True,
+    help="Output format; none prints only the summary (the results are in --db).",
+)
+@law_as_of_option("Apply only measures published on or before DATE (default: today).")
+@destination_option(
+    "Importing country (ISO alpha-2) of lines without a destination column (default: the default pack, US)."
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(sorted(FAIL_ON)),
+    default="reject",
+    show_default=True,
+    help="Exit 1 when a line gets this verdict (review also fails on reject).",
+)
+@rules_option
+@click.option(
+    "--input-format",
+    type=click.Choice(list(INPUT_FORMATS)),
+    default=None,
+    help="Input format (default: from the file name; standard input '-' is CSV).",
+)
+@click.option("--encoding", default=None, help="Text encoding of CSV/TSV/JSON (default: UTF-8 or Shift-JIS, detected).")
+@click.option("--sheet", default=None, help="XLSX sheet to read (default: the first).")
+@output_option("Write results here (not an input file or the database).")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes (default: all cores).",
+)
+@click.option("--chunk-size", type=click.IntRange(min=1), default=CHUNK, show_default=True, help="Lines per work unit.")
+@db_option("Record the run and every line's result in this SQLite database (env CLEARANCE_DB).")
+@click.option("--no-db", is_flag=True, help="Do not record the run.")
+@click.option("--resume", is_flag=True, help="Continue the unfinished run over the same files in --db.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary on standard error.")
+def check(
+    files: tuple[str, ...],
+    fmt: str,
+    law_as_of: dt.date | None,
+    destination: str | None,
+    fail_on: str,
+    rules_path: Path | None,
+    input_format: str | None,
+    encoding: str | None,
+    sheet: str | None,
+    output: str,
+    workers: int | None,
+    chunk_size: int,
+    db: Path,
+    no_db: bool,
+    resume: bool,
+    quiet: bool,
+) -> None:
+    """Check entry FILES (CSV, TSV, JSON array, JSONL or XLSX) and print one result per input line.
+    Every run is recorded in --db (see `clearance runs`).
+
+    Exit codes: 0 no line fails; 1 a line fails (reject, or review with --fail-on review);
+    2 usage, file or rule-pack error; 130 interrupted (continue with --resume)."""
+    settings = Settings(
+        rules=rules_path,
+        law_as_of=law_as_of,
+        destination=destination.upper() if destination else None,
+        input_format=input_format,
+        encoding=encoding,
+        sheet=sheet,
+        workers=workers or default_workers(),
+        chunk_size=chunk_size,
+        reference_db=None if no_db else Path(db),  # HTSUS editions imported into it (`clearance hts import`)
+    )
+    batch = None
+    try:
+        with opened(output, [*files, None if no_db else db]) as out:
+            batch = Batch(list(files), settings, None if no_db else db, resume=resume, keep_results=fmt != "none")
+            if not quiet and sys.stderr.isatty():
+                batch.progress = Progress(sum(f.size or 0 for f in batch.files))
+            with interrupt_on_sigterm():
+                summary = run_batch(batch, fmt, out, _options(fail_on, files, out))
+    except (PackError, InputFileError, MatchError, StoreError, BatchError, OutputError, NoPackError) as exc:
+        fail(str(exc))
+    except KeyboardInterrupt:
+        run = batch.run_id if batch else None
+        click.echo(
+            f"Interrupted: run {run} in {db} is unfinished; continue it with --resume" if run else "Interrupted",
+            err=True,
+        )
+        sys.exit(130)
+    if not quiet:
+        if fmt != "table":
+            click.echo(summary.line(), err=True)
+        if batch.run_id is not None:
+            click.echo(f"recorded as run {batch.run_id} in {db}", err=True)
+    failing = sum(summary.counts.get(v, 0) for v in FAIL_ON[fail_on])
+    sys.exit(1 if failing else 0)
+
+
+def _options(fail_on: str, files: tuple[str, ...], output: TextIO) -> Options:
+    """Colours and the terminal's width on a terminal (colours not with NO_COLOR); 120 columns elsewhere."""
+    terminal = bool(getattr(output, "isatty", lambda: False)())  # a file opened by -o is never a terminal
+    return Options(
+        failing=FAIL_ON[fail_on],
+        files=len(files),
+        color=terminal and not os.environ.get("NO_COLOR"),
+        width=max(80, shutil.get_terminal_size((120, 24)).columns) if terminal else 120,
+        step_summary=os.environ.get("GITHUB_STEP_SUMMARY"),
+    )
+
+
+def run_batch(batch: Batch, fmt: str, output: TextIO, options: Options | None = None) -> Summary:
+    """Drive a run; print its results in `fmt` (none: no per-line output). The summary returned is
+    that of the whole run (a resumed run counts the lines stored before too)."""
+    if fmt == "none":
+        for _ in batch.results():
+            pass
+    elif fmt == "jsonl":  # rendered by the workers: the same text as formats/jsonl_format.py
+        for text in batch.json_records():
+            output.write(text)
+            output.write("\n")
+    else:
+        write(fmt, batch.results(), output, options)
+    return batch.totals
+
+
+@contextlib.contextmanager
+def interrupt_on_sigterm() -> Iterator[None]:
+    """SIGTERM stops a run like Ctrl-C does: the run is marked interrupted and can be resumed."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -1,0 +1,61 @@
+"""Every option shared by several commands, declared once: `--db`, `--rules`, `--law-as-of`, `--destination`,
+`-o/--output`, `--format`, and the values they take (a date, a run id or row number)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import click
+
+DB_FILE = "clearance.db"  # the clearance SQLite database when neither --db nor CLEARANCE_DB names one
+DB_PATH = click.Path(dir_okay=False, path_type=Path)
+RULES_PATH = click.Path(path_type=Path)
+ID = click.IntRange(1, 2**63 - 1)  # a run id or row number: SQLite's and islice's integers
+
+
+def parse_date(ctx: click.Context | None, param: click.Parameter | None, value: str | None) -> dt.date | None:
+    """Click callback: a `YYYY-MM-DD` option value as a date."""
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date YYYY-MM-DD") from None
+
+
+rules_option = click.option(
+    "--rules",
+    "rules_path",
+    type=RULES_PATH,
+    default=None,
+    help="Rules folder (default: the packs shipped with clearance).",
+)
+
+
+def db_option(help: str, *, inherit: bool = False) -> Any:
+    """`--db`: the clearance SQLite database (the runs of `check`, the HTSUS editions of `hts import`),
+    env CLEARANCE_DB, default ./clearance.db. `inherit`: a `runs` subcommand's, which falls back to the
+    group's --db when not given (so it has neither default nor environment variable of its own)."""
+    if inherit:
+        return click.option("--db", type=DB_PATH, default=None, help=help)
+    return click.option("--db", type=DB_PATH, default=DB_FILE, show_default=True, envvar="CLEARANCE_DB", help=help)
+
+
+def law_as_of_option(help: str, *aliases: str) -> Any:
+    """`--law-as-of DATE`: the law as known on DATE (measures published after it do not exist yet).
+    `aliases`: older names of the same option."""
+    return click.option("--law-as-of", *aliases, "law_as_of", callback=parse_date, metavar="DATE", help=help)
+
+
+def destination_option(help: str) -> Any:
+    """`--destination`: the importing country (ISO alpha-2), that is which pack applies."""
+    return click.option("--destination", type=str, default=None, help=help)
+
+
+def output_option(help: str) -> Any:
+    """`-o/--output FILE` (`-`: standard output), opened by `clearance.cli.output.opened`."""
+    return click.option(
+        "-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default="-", show_default=True, help=help
+    )

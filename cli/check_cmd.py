@@ -18,11 +18,13 @@ import click
 from clearance.cli.options import db_option, destination_option, law_as_of_option, output_option, rules_option
 from clearance.cli.output import fail, opened
 from clearance.cli.progress import Progress
+from clearance.cli.report_cmd import write_report
 from clearance.engine import PackError
 from clearance.engine.entries.readers import FORMATS as INPUT_FORMATS
 from clearance.engine.entries.readers import InputFileError
 from clearance.engine.match.matcher import MatchError
 from clearance.engine.report.formats import FORMATS, write
+from clearance.engine.report.html_report import LINES
 from clearance.engine.report.options import FAIL_ON, Options, OutputError
 from clearance.engine.report.summary import Summary
 from clearance.engine.run.batch import CHUNK, Batch, BatchError, Settings, default_workers
@@ -71,6 +73,13 @@ from clearance.engine.run.store import StoreError
 @db_option("Record the run and every line's result in this SQLite database (env CLEARANCE_DB).")
 @click.option("--no-db", is_flag=True, help="Do not record the run.")
 @click.option("--resume", is_flag=True, help="Continue the unfinished run over the same files in --db.")
+@click.option(
+    "--report",
+    "report_file",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    default=None,
+    help="Also write the run's HTML page here (as `clearance report RUN_ID -o FILE`).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary on standard error.")
 def check(
     files: tuple[str, ...],
@@ -88,6 +97,7 @@ def check(
     db: Path,
     no_db: bool,
     resume: bool,
+    report_file: str | None,
     quiet: bool,
 ) -> None:
     """Check entry FILES (CSV, TSV, JSON array, JSONL or XLSX) and print one result per input line.
@@ -106,6 +116,8 @@ def check(
         chunk_size=chunk_size,
         reference_db=None if no_db else Path(db),  # HTSUS editions imported into it (`clearance hts import`)
     )
+    if report_file is not None and no_db:
+        fail("--report needs the run database: drop --no-db")
     batch = None
     try:
         with opened(output, [*files, None if no_db else db]) as out:
@@ -128,6 +140,8 @@ def check(
             click.echo(summary.line(), err=True)
         if batch.run_id is not None:
             click.echo(f"recorded as run {batch.run_id} in {db}", err=True)
+    if report_file is not None and batch.run_id is not None:
+        write_report(Path(db), batch.run_id, report_file, LINES, files)
     failing = sum(summary.counts.get(v, 0) for v in FAIL_ON[fail_on])
     sys.exit(1 if failing else 0)
 

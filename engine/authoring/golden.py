@@ -14,6 +14,13 @@ headings, duties). Used by pytest and by `clearance rules test`.
           reasons: [declared.duty]            # these rule ids among the reasons
           excluded: [us.ieepa.reciprocal.jp.additive]
           total_taxes: "60800"                # also total_fees; taxes / fees: {measure id: amount}
+      - name: an entry of two lines shares the fee's minimum   # `lines`: checked together, in order,
+        lines:                                                 # one `expect` per line
+          - {entry_number: E1, hts_code: 8479.89.94, origin: JP, value: 1000, entry_date: 2026-08-03}
+          - {entry_number: E1, hts_code: 8479.89.94, origin: JP, value: 3000, entry_date: 2026-08-03}
+        expect:
+          - {fees: {us.fee.mpf.fy2026: "8.40"}}
+          - {fees: {us.fee.mpf.fy2026: "25.18"}}
 """
 
 from __future__ import annotations
@@ -25,7 +32,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..packs.load import TEST_SUFFIX, Pack, PackError, PackLoader, pack_files
 from ..report.result import Result
@@ -70,8 +77,25 @@ class Case(BaseModel):
     name: str
     law_as_of: dt.date | None = None
     destination: str | None = None
-    line: dict[str, object]
-    expect: Expect
+    line: dict[str, object] | None = None
+    lines: list[dict[str, object]] | None = None  # an entry's lines, checked together (what is per entry)
+    expect: Expect | list[Expect]
+
+    @model_validator(mode="after")
+    def _one_expect_per_line(self) -> Case:
+        if (self.line is None) == (self.lines is None):
+            raise ValueError("a case has either `line` or `lines`")
+        expects = self.expect if isinstance(self.expect, list) else [self.expect]
+        if len(expects) != len(self.lines or [self.line]):
+            raise ValueError("a case has one `expect` per line (a list for `lines`)")
+        return self
+
+    def expects(self) -> list[Expect]:
+        return self.expect if isinstance(self.expect, list) else [self.expect]
+
+    def records(self) -> list[dict[str, str]]:
+        """The case's lines as input records (every value as text, as a file gives it)."""
+        return [{k: "" if v is None else str(v) for k, v in line.items()} for line in self.lines or [self.line]]
 
 
 class CaseFile(BaseModel):
@@ -182,7 +206,11 @@ def run_file(path: Path, packs: dict[str, Pack], today: dt.date | None = None) -
         law = case.law_as_of or spec.law_as_of or today or dt.date.today()
         dest = case.destination or spec.destination
         checker = checkers.setdefault((law, dest), Checker(packs, law, dest))
-        line = {k: "" if v is None else str(v) for k, v in case.line.items()}
-        result = next(iter(checker.check([line])))
-        outcomes.append(Outcome(path, case, compare(case.expect, result), result))
+        results = list(checker.check(case.records()))
+        expects = case.expects()
+        problems = []
+        for n, (expect, result) in enumerate(zip(expects, results, strict=True), 1):
+            diff = compare(expect, result)
+            problems += [f"line {n}: {d}" for d in diff] if len(expects) > 1 and diff else diff
+        outcomes.append(Outcome(path, case, problems, results[-1]))
     return outcomes

@@ -84,10 +84,13 @@ def _golden_targets(sources: list[PackSource]) -> list[Finding]:
     out = []
     for src in sources:
         for doc, i, case in src.cases:
-            for j, mid in enumerate(case.expect.excluded):
-                if mid not in ids:
-                    line = doc.line(("cases", i, "expect", "excluded", j))
-                    out.append(Finding("CL005", doc.path, line, f"case {case.name!r}: unknown measure {mid!r}"))
+            many = isinstance(case.expect, list)
+            for k, expect in enumerate(case.expects()):
+                at = ("cases", i, "expect", k) if many else ("cases", i, "expect")
+                for j, mid in enumerate(expect.excluded):
+                    if mid not in ids:
+                        line = doc.line((*at, "excluded", j))
+                        out.append(Finding("CL005", doc.path, line, f"case {case.name!r}: unknown measure {mid!r}"))
     return out
 
 

@@ -234,6 +234,34 @@ class Condition(Strict):
         return [Alternative(document=d) if isinstance(d, str) else d for d in self.documents]
 
 
+class PerEntry(Strict):
+    """A charge owed per entry, not per line (the merchandise processing fee, 19 CFR 24.23(b)(1)): the amounts of
+    an entry's lines are summed and held between `minimum` and `maximum` (in the pack's currency); where they are
+    moved, the entry's amount is shared back over its lines by their basis."""
+
+    minimum: Decimal | None = Field(default=None, ge=0)
+    maximum: Decimal | None = Field(default=None, gt=0)
+    citations: list[str] = []
+
+    @model_validator(mode="after")
+    def _bounds(self) -> PerEntry:
+        if self.minimum is None and self.maximum is None:
+            raise ValueError("`per_entry` needs a `minimum` or a `maximum`")
+        if self.minimum is not None and self.maximum is not None and self.minimum > self.maximum:
+            raise ValueError(f"`per_entry` minimum {self.minimum} is above its maximum {self.maximum}")
+        return self
+
+
+class Tolerance(Strict):
+    """The net difference per entry, between what the lines declared and what the law gives, under which customs
+    disregards it at liquidation (19 CFR 159.6(a): under $20). A line's declared-duty finding inside it is a
+    warning, not an error."""
+
+    under: Decimal = Field(gt=0)
+    citations: list[str] = Field(min_length=1)
+    note: str | None = None
+
+
 class Measure(Strict):
     id: Annotated[str, Field(pattern=MEASURE_ID)]
     title: str
@@ -251,6 +279,7 @@ class Measure(Strict):
     stacking: Stacking = Stacking()
     conditions: list[Condition] = []
     rounding: ChargeRounding | None = None
+    per_entry: PerEntry | None = None
 
     @field_validator("rate")
     @classmethod
@@ -274,6 +303,8 @@ class Measure(Strict):
             raise ValueError(f"a {self.kind} measure has no `charge` or `rounding`")
         if self.id in self.basis.of:
             raise ValueError("a measure's basis cannot be its own amount")
+        if self.per_entry is not None and self.kind != "duty":
+            raise ValueError(f"a {self.kind} measure has no `per_entry`")
         return self
 
     @property
@@ -311,6 +342,7 @@ class PackHeader(Strict):
     precedence: list[Precedence] = []
     rounding: dict[Charge, ChargeRounding] = {}  # per charge kind; none: each line half up to the minor unit
     stale_after_days: int | None = Field(default=None, ge=1)  # lint CL014: newest `published` older than this
+    tolerance: Tolerance | None = None  # declared vs computed, per entry (none: every difference counts)
 
 
 class MeasureFile(Strict):

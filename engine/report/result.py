@@ -104,6 +104,9 @@ class Result(BaseModel):
     excluded: list[Excluded] = Field(default_factory=list)
     quota: list[QuotaClaim] = Field(default_factory=list)
     extra: dict[str, str] = Field(default_factory=dict)
+    # Declared minus computed duty (negative: under-declared), when the line declared its duty. Not part of the
+    # record: the entry's settlement sums it (the liquidation tolerance is per entry, 19 CFR 159.6).
+    declared_difference: Decimal | None = Field(default=None, exclude=True)
 
     def other_charges(self) -> tuple[tuple[str, Decimal, list[DutyLine]], ...]:
         """The charges besides customs duty, by name: (`taxes`, total, lines), (`fees`, total, lines)."""

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 
 MAX_CACHED = 50_000
+ZERO = Decimal(0)
 
 
 def _measures_of(compiled: CompiledPack, heading: str) -> tuple[list[Measure], list[Measure]]:
@@ -68,6 +69,13 @@ def _why_not(
     return f"declared {heading} is not a heading of pack {compiled.pack.id}", ""
 
 
+def declared_difference(line: Line, total: Decimal, minor_unit: int) -> Decimal | None:
+    """Declared minus computed duty, both to the minor unit (negative: under-declared); None if none declared."""
+    if line.declared_duty is None:
+        return None
+    return round_money(line.declared_duty, minor_unit) - round_money(total, minor_unit)
+
+
 def compare_declared(
     compiled: CompiledPack,
     line: Line,
@@ -103,7 +111,7 @@ def compare_declared(
     if line.declared_duty is not None:
         minor = compiled.pack.header.minor_unit
         declared_duty = round_money(line.declared_duty, minor)
-        diff = declared_duty - total
+        diff = declared_difference(line, total, minor) or ZERO
         cur = compiled.pack.header.currency
         citation = "; ".join(dict.fromkeys(c for c in citations if c))
         if diff < 0:

@@ -21,7 +21,7 @@ from ..packs.queries import target_names
 from ..report.result import SEVERITY_OF_ACTION, DutyLine, Excluded, QuotaClaim, Reason, Result, verdict_of
 from .amount import Settled, cite, compute, measure_reason, own_basis
 from .charges import Charges, added_basis, charge_lines, dependencies, rounding_of
-from .declared import compare_declared
+from .declared import compare_declared, declared_difference
 from .entry_checks import input_reasons
 
 
@@ -328,7 +328,9 @@ def resolve(compiled: CompiledPack, line: Line, refs: frozenset[RuleRef]) -> Res
     reasons += (e.note for e in fired)
     total = charges.totals["duty"] + sum((z.amount for z in zero_lines), ZERO)  # zero lines: 0.00, not 0
     reasons += compare_declared(compiled, line, duties, total, applied, excluded)
-    return _result(line, header.currency, duties, reasons, excluded, header.minor_unit, total, claims, charges)
+    result = _result(line, header.currency, duties, reasons, excluded, header.minor_unit, total, claims, charges)
+    difference = declared_difference(line, total, header.minor_unit)
+    return result.model_copy(update={"declared_difference": difference}) if difference else result
 
 
 def _claim(m: Measure, cond: Condition, line: Line, reasons: list[Reason]) -> list[QuotaClaim]:

@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field, replace
+from functools import partial
 from importlib import metadata
 from itertools import chain, islice
 from pathlib import Path
@@ -34,6 +35,7 @@ from ..reference import references_in
 from ..report.result import Result
 from ..report.summary import Summary
 from .check import CHUNK, Checker, require_pack
+from .held import HeldChunks
 from .inputs import input_file, read_as_recorded, running_elsewhere
 from .store import Row, Store, StoreError, add_rows, encode
 
@@ -85,10 +87,11 @@ class ChunkOut:
 KEEP = ("none", "results", "json")  # what a chunk's output carries besides its store rows
 
 
-def needs_settle(result: Result) -> bool:
-    """Whether `Checker.settle` can change this result: only lines with quota claims take part in the
-    cross-line caps (settle returns every other result unchanged; tests/run/test_batch.py checks this)."""
-    return bool(result.quota)
+def needs_settle(checker: Checker, result: Result) -> bool:
+    """Whether the sequential step can change this result: lines with quota claims (the cross-line caps) and
+    lines settled with their whole entry (`Checker.takes_part`); settle returns every other result unchanged
+    (tests/run/test_batch.py checks this)."""
+    return bool(result.quota) or checker.takes_part(result)
 
 
 def minor_units(packs: dict[str, Pack]) -> dict[str, int]:
@@ -110,7 +113,7 @@ def check_chunk(checker: Checker, chunk: Chunk, keep: str = "none") -> ChunkOut:
         first_row=chunk.first_row,
         rows=[row for row, _ in encoded],
         duties=[duties for _, duties in encoded],
-        pending={n: r for n, r in enumerate(results) if needs_settle(r)},
+        pending={n: r for n, r in enumerate(results) if needs_settle(checker, r)},
         results=results if keep == "results" else None,
         texts=[r.record_json() for r in results] if keep == "json" else None,
     )
@@ -123,12 +126,18 @@ def settle(checker: Checker, out: ChunkOut) -> ChunkOut:
     offsets = sorted(out.pending)
     units = minor_units(checker.packs)
     for n, result in zip(offsets, checker.settle([out.pending[n] for n in offsets]), strict=True):
-        out.rows[n], out.duties[n] = encode(result, out.file, units)
-        if out.results is not None:
-            out.results[n] = result
-        if out.texts is not None:
-            out.texts[n] = result.record_json()
+        put(out, n, result, units)
     return out
+
+
+def put(out: ChunkOut, n: int, result: Result, units: dict[str, int]) -> None:
+    """Line `n` of the chunk, settled: its store rows and what the chunk carries."""
+    out.pending[n] = result
+    out.rows[n], out.duties[n] = encode(result, out.file, units)
+    if out.results is not None:
+        out.results[n] = result
+    if out.texts is not None:
+        out.texts[n] = result.record_json()
 
 
 def rules_hash(packs: dict[str, Pack]) -> str:
@@ -307,11 +316,17 @@ class Batch:
         interrupted or failed, when this generator ends."""
         status = "failed"
         ordered = self._ordered(self._chunks(), keep)
+        held = HeldChunks(self.checker, partial(put, units=minor_units(self.packs)))
         try:
             for out in ordered:
                 with fewer_collections():
-                    self._record(settle(self.checker, out))
-                yield out
+                    ready = held.feed(settle(self.checker, out))
+                    for done in ready:
+                        self._record(done)
+                yield from ready
+            for done in held.close():
+                self._record(done)
+                yield done
             status = "finished"
         except (KeyboardInterrupt, GeneratorExit):
             status = "interrupted"

@@ -7,6 +7,7 @@ then resolved line by line. Every record yields exactly one `Result`."""
 from __future__ import annotations
 
 import datetime as dt
+from collections import deque
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from itertools import islice
@@ -21,6 +22,7 @@ from ..packs.load import Pack, contract_of
 from ..reference import HtsReference as Reference
 from ..reference import reference_check
 from ..report.result import SEVERITY_OF_ACTION, QuotaClaim, Reason, Result, verdict_of, with_reasons
+from ..resolve.per_entry import EntryGroups, entry_law, takes_part
 from ..resolve.stacking import resolve
 
 CHUNK = 1000  # lines per work unit: larger chunks gain nothing measurable and hold more memory per process
@@ -46,6 +48,7 @@ class Checker:
         self._match_keys: dict[str, MatchKeys] = {}
         self._validator = Validator(self.default_destination, self.contract)
         self._ledger = QuotaLedger()
+        self.entry_law = entry_law(packs.items())
         for destination in packs:  # compile now: a pack durable-rules cannot hold fails before any output
             self.engine(destination)
 
@@ -58,12 +61,37 @@ class Checker:
         return self._engines[destination]
 
     def check(self, records: Iterable[dict], start_row: int = 1) -> Iterator[Result]:
-        """One result per record, in input order. Rows are numbered from `start_row`."""
+        """One result per record, in input order. Rows are numbered from `start_row`. A line whose entry is
+        settled as a whole (`takes_part`) waits until the entry's last line has passed."""
         it = iter(records)
         row = start_row
+        entries = self.entry_groups()
+        waiting: deque[Result | None] = deque()
+        first = 0  # the position of waiting[0] in the stream
         while chunk := list(islice(it, CHUNK)):
-            yield from self.settle(self.check_chunk(chunk, row))
+            for result in self.settle(self.check_chunk(chunk, row)):
+                position = first + len(waiting)
+                if self.takes_part(result):
+                    waiting.append(None)
+                    for at, settled in entries.add(position, result):
+                        waiting[at - first] = settled  # type: ignore[operator]
+                else:
+                    waiting.append(result)
+                while waiting and waiting[0] is not None:
+                    yield waiting.popleft()  # type: ignore[misc]
+                    first += 1
             row += len(chunk)
+        for at, settled in entries.close():
+            waiting[at - first] = settled  # type: ignore[operator]
+        yield from waiting  # type: ignore[misc]
+
+    def takes_part(self, result: Result) -> bool:
+        """Whether the result's entry must be settled as a whole before the result is final."""
+        return takes_part(result, self.entry_law.get(result.destination or ""))
+
+    def entry_groups(self) -> EntryGroups:
+        """A fresh grouping of results into entries, in input order (one per run)."""
+        return EntryGroups(lambda destination: self.entry_law.get(destination or ""))
 
     def settle(self, results: list[Result]) -> list[Result]:
         """The sequential step after `check_chunk`: cross-line rules (quantity caps) that depend on every

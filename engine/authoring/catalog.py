@@ -9,10 +9,11 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import models_json_schema
 
-from ..packs.load import TEST_SUFFIX, Pack, pack_files
+from ..packs.load import Pack
 from ..packs.model import Measure, MeasureFile, PackHeader
 from ..packs.queries import admits_origin, in_force, members, target_names
 from ..packs.source import SourceError, display, read_doc
+from ..packs.walk import pack_files
 from .golden import CaseFile
 
 SCHEMA_KINDS = ("all", "pack", "measures", "list", "test")
@@ -101,10 +102,10 @@ def find_measure(packs: dict[str, Pack], measure_id: str) -> tuple[Pack, Measure
 
 def where(pack: Pack, measure_id: str) -> tuple[Path, int] | None:
     """The file and line that define a measure."""
-    for path in pack_files(pack.root, "*.yaml"):
-        rel = path.relative_to(pack.root).as_posix()
-        if rel == "pack.yaml" or rel.startswith("lists/") or path.name.endswith(TEST_SUFFIX):
+    for f in pack_files(pack.root, "*.yaml"):
+        if f.kind != "measures" or f.problem is not None:
             continue
+        path = f.path
         try:
             doc = read_doc(path)
         except SourceError:

@@ -34,7 +34,8 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ..packs.load import TEST_SUFFIX, Pack, PackError, PackLoader, pack_files
+from ..packs.load import Pack, PackError, PackLoader, readable
+from ..packs.walk import TEST_SUFFIX, pack_files
 from ..report.result import Result
 from ..run.check import Checker
 
@@ -149,7 +150,7 @@ def load_cases(path: Path) -> CaseFile:
 
 
 def case_files(root: Path) -> list[Path]:
-    return pack_files(root, f"*{TEST_SUFFIX}")
+    return [readable(f) for f in pack_files(root, f"*{TEST_SUFFIX}")]
 
 
 def _same(expected: Decimal, got: Decimal | None) -> str:

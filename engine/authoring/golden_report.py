@@ -6,8 +6,9 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from ..packs.load import BUNDLED_RULES, TEST_SUFFIX, PackError, load_rules
+from ..packs.load import BUNDLED_RULES, PackError, load_rules
 from ..packs.source import display
+from ..packs.walk import TEST_SUFFIX
 from .golden import Outcome, case_files, run_file
 
 

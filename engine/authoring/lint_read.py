@@ -7,15 +7,15 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import ValidationError
 
-from ..packs.load import TEST_SUFFIX, CodeList, PackError, pack_file
+from ..packs.load import CodeList
 from ..packs.model import Measure, MeasureFile, PackHeader, Precedence
 from ..packs.source import Doc, Loc, SourceError, plain_loc, read_doc
+from ..packs.walk import HEADER, list_code, list_name, pack_files, with_file_defaults
 from .golden import Case, CaseFile
 
 
@@ -117,19 +117,14 @@ def _name(raw: object, i: int) -> str:
     return str(raw.get("id", f"#{i}")) if isinstance(raw, dict) else f"#{i}"
 
 
-def _code_ok(raw: object) -> str | None:
-    code = re.sub(r"[.\s]", "", str(raw))
-    return code if re.fullmatch(r"\d{2,10}", code) else None
-
-
 def read_list(src: PackSource, path: Path) -> None:
-    name = path.name.removesuffix(".csv").removesuffix(".yaml")
+    name = list_name(path)
     entries = _csv_entries(src, path) if path.suffix == ".csv" else _yaml_entries(src, path)
     if entries is None:
         return
     prefixes: set[str] = set()
     for line, raw in entries:
-        code = _code_ok(raw)
+        code = list_code(raw)
         if code is None:
             src.add("CL007", path, line, f"list {name}: {str(raw)!r} is not a tariff code of 2 to 10 digits")
         else:
@@ -191,11 +186,7 @@ def read_measures(src: PackSource, path: Path) -> None:
 
 def read_measure(src: PackSource, doc: Doc, i: int, raw: dict, citations: list, published: dt.date | None) -> None:
     """The file's defaults are merged as the loader merges them, then the measure is validated."""
-    item = dict(raw)
-    item.setdefault("citations", list(citations))
-    dates = item.get("dates")
-    if isinstance(dates, dict) and published is not None:
-        item["dates"] = {**dates, "published": dates.get("published", published)}
+    item = with_file_defaults(raw, citations, published)
     try:
         measure = Measure.model_validate(item)
     except ValidationError as exc:
@@ -224,26 +215,13 @@ def read_cases(src: PackSource, path: Path) -> None:
 def read_pack(root: Path) -> PackSource:
     """Every file of one pack folder, read and validated as far as it goes."""
     src = PackSource(root)
-    header = root / "pack.yaml"
-    try:
-        special = header.exists() and not pack_file(root, header)  # a FIFO or device is never opened
-    except PackError as exc:
-        src.add("CL001", header, 1, str(exc))
-        special = True
-    if not special:
-        read_header(src, header)
-    for path in sorted(root.rglob("*")):
-        try:
-            if not pack_file(root, path) or path == root / "pack.yaml":
-                continue
-        except PackError as exc:  # outside the pack, or too big: reported, never read
-            src.add("CL001", path, 1, str(exc))
-            continue
-        rel = path.relative_to(root).as_posix()
-        if path.name.endswith(TEST_SUFFIX):
-            read_cases(src, path)
-        elif rel.startswith("lists/"):
-            read_list(src, path)
-        elif path.suffix == ".yaml":
-            read_measures(src, path)
+    files = sorted(pack_files(root), key=lambda f: f.kind != "header")  # the header first
+    if not (root / HEADER).exists():  # reported as missing; a FIFO or device there is never opened
+        read_header(src, root / HEADER)
+    readers = {"header": read_header, "cases": read_cases, "list": read_list, "measures": read_measures}
+    for f in files:
+        if f.problem is not None:  # outside the pack, or too big: reported, never read
+            src.add("CL001", f.path, 1, f.problem)
+        elif f.kind in readers:
+            readers[f.kind](src, f.path)
     return src

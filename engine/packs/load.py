@@ -10,8 +10,6 @@ from __future__ import annotations
 import csv
 import functools
 import hashlib
-import re
-import stat
 from pathlib import Path
 
 import yaml
@@ -19,9 +17,9 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from .model import Measure, MeasureFile, PackHeader
 from .references import reference_problems
+from .walk import HEADER, PackFile, list_code, list_name, pack_files, with_file_defaults
 
 BUNDLED_RULES = Path(__file__).resolve().parents[2] / "rules"
-TEST_SUFFIX = ".test.yaml"
 
 
 class PackError(Exception):
@@ -105,36 +103,15 @@ def read_yaml(path: Path, loader: type[yaml.SafeLoader] = PackLoader) -> object:
         ) from exc
 
 
-MAX_PACK_FILE = 16 << 20  # bytes of one pack file (the largest shipped list is a few hundred KB)
-
-
-def pack_file(root: Path, path: Path) -> bool:
-    """Whether `path` is a pack file to read: a regular `.yaml`/`.csv` file (FIFOs, devices and dangling
-    links are skipped unread). A link that leads outside `root`, or a file over `MAX_PACK_FILE` bytes, is a
-    `PackError` before a byte of it is read. Every command that reads a pack (check, lint, test, show)
-    asks this of each file."""
-    if path.suffix not in (".yaml", ".csv"):
-        return False
-    try:
-        info = path.stat()
-    except OSError:
-        return False
-    if not stat.S_ISREG(info.st_mode):
-        return False
-    if not path.resolve().is_relative_to(root.resolve()):
-        raise PackError(f"{path}: points outside the pack folder {root}")
-    if info.st_size > MAX_PACK_FILE:
-        raise PackError(f"{path}: {info.st_size:,} bytes; a pack file holds at most {MAX_PACK_FILE:,}")
-    return True
-
-
-def pack_files(root: Path, pattern: str = "*") -> list[Path]:
-    """The files of a pack (or rules) folder to read, in order (see `pack_file`)."""
-    return [path for path in sorted(root.rglob(pattern)) if pack_file(root, path)]
+def readable(f: PackFile) -> Path:
+    """The path of a pack file, or its problem (outside the pack, too big) as a PackError."""
+    if f.problem is not None:
+        raise PackError(f.problem)
+    return f.path
 
 
 def _read_list(root: Path, path: Path) -> CodeList:
-    name = path.name.removesuffix(".csv").removesuffix(".yaml")
+    name = list_name(path)
     prefixes: set[str] = set()
     source = ""
     if path.suffix == ".csv":
@@ -161,8 +138,8 @@ def _read_list(root: Path, path: Path) -> CodeList:
 
 
 def _list_code(path: Path, n: int, raw: str) -> str:
-    code = re.sub(r"[.\s]", "", raw)
-    if not re.fullmatch(r"\d{2,10}", code):
+    code = list_code(raw)
+    if code is None:
         raise PackError(f"{path}: entry {n}: {raw!r} is not a tariff code of 2 to 10 digits")
     return code
 
@@ -178,11 +155,7 @@ def _measures_from(path: Path, data: object) -> list[Measure]:
     for i, raw in enumerate(mf.measures):
         if not isinstance(raw, dict):
             raise PackError(f"{path}: measures.{i}: a measure is a mapping")
-        item = dict(raw)
-        item.setdefault("citations", list(mf.citations))
-        dates = item.get("dates")
-        if isinstance(dates, dict) and mf.published is not None:
-            item["dates"] = {**dates, "published": dates.get("published", mf.published)}
+        item = with_file_defaults(raw, mf.citations, mf.published)
         try:
             out.append(Measure.model_validate(item))
         except ValidationError as exc:
@@ -194,9 +167,10 @@ def _measures_from(path: Path, data: object) -> list[Measure]:
 def load_pack(folder: Path | str) -> Pack:
     """Load and validate one pack folder."""
     root = Path(folder)
-    header_path = root / "pack.yaml"
-    if not header_path.is_file() or not pack_file(root, header_path):
-        raise PackError(f"{root}: not a rule pack (no pack.yaml)")
+    files = list(pack_files(root))
+    header_path = next((readable(f) for f in files if f.kind == "header"), None)
+    if header_path is None:
+        raise PackError(f"{root}: not a rule pack (no {HEADER})")
     try:
         header = PackHeader.model_validate(read_yaml(header_path))
     except ValidationError as exc:
@@ -204,26 +178,26 @@ def load_pack(folder: Path | str) -> Pack:
     digest = hashlib.sha256()
     lists: dict[str, CodeList] = {}
     measures: list[Measure] = []
-    files: list[str] = []
-    for path in pack_files(root):
-        rel = path.relative_to(root).as_posix()
-        if path.name.endswith(TEST_SUFFIX):
+    names: list[str] = []
+    for f in files:
+        path = readable(f)
+        if f.kind == "cases":
             continue
-        digest.update(rel.encode() + b"\0" + path.read_bytes() + b"\0")
-        files.append(rel)
-        if rel.startswith("lists/"):
+        digest.update(f.rel.encode() + b"\0" + path.read_bytes() + b"\0")
+        names.append(f.rel)
+        if f.kind == "list":
             lst = _read_list(root, path)
             if lst.name in lists:
                 raise PackError(f"{path}: list {lst.name!r} is defined twice")
             lists[lst.name] = lst
-        elif path != header_path and path.suffix == ".yaml":
+        elif f.kind == "measures":
             measures.extend(_measures_from(path, read_yaml(path)))
     pack = Pack(
         header=header,
         measures=tuple(measures),
         lists=lists,
         root=root,
-        files=tuple(files),
+        files=tuple(names),
         content_hash=digest.hexdigest(),
     )
     check_references(pack)

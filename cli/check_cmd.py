@@ -15,7 +15,7 @@ from typing import TextIO
 
 import click
 
-from clearance.cli.options import db_option, destination_option, law_as_of_option, output_option, rules_option
+from clearance.cli.options import Choice, db_option, destination_option, law_as_of_option, output_option, rules_option
 from clearance.cli.output import fail, opened
 from clearance.cli.progress import Progress
 from clearance.cli.report_cmd import write_report
@@ -37,8 +37,8 @@ from clearance.engine.run.store import StoreError
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice([*sorted(FORMATS), "none"]),
-    default="table",
+    type=Choice([*FORMATS, "none"], aliases={"table": "text"}),
+    default="text",
     show_default=True,
     help="Output format; none prints only the summary (the results are in --db).",
 )
@@ -136,7 +136,7 @@ def check(
         )
         sys.exit(130)
     if not quiet:
-        if fmt != "table":
+        if fmt != "text":
             click.echo(summary.line(), err=True)
         if batch.run_id is not None:
             click.echo(f"recorded as run {batch.run_id} in {db}", err=True)

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 import click
 
-from clearance.cli.options import RULES_PATH, destination_option, parse_date
-from clearance.cli.output import fail, say
+from clearance.cli.options import RULES_PATH, destination_option, format_option, output_option, parse_date
+from clearance.cli.output import emit, fail
 from clearance.engine import Checker, PackError, load_rules
+from clearance.engine.authoring.diff import DIFF_REPORT
 from clearance.engine.authoring.diff import diff as diff_lines
-from clearance.engine.authoring.diff import render_text as render_diff
-from clearance.engine.authoring.diff import to_json as diff_json
 from clearance.engine.entries.readers import FORMATS as INPUT_FORMATS
 from clearance.engine.entries.readers import InputFileError
 from clearance.engine.match.matcher import MatchError
@@ -26,7 +24,8 @@ from clearance.engine.run.check import NoPackError
 @click.option("--rules", "rules", multiple=True, type=RULES_PATH, help="Give twice: rules A, then B.")
 @destination_option("Importing country.")
 @click.option("--input-format", type=click.Choice(list(INPUT_FORMATS)), help="Input format of the FILES.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@format_option(DIFF_REPORT.names)
+@output_option()
 @click.option("--exit-code", is_flag=True, help="Exit 1 when some line changes (like git diff --exit-code).")
 def diff(
     files: tuple[str, ...],
@@ -35,6 +34,7 @@ def diff(
     destination: str | None,
     input_format: str | None,
     fmt: str,
+    output: str,
     exit_code: bool,
 ) -> None:
     """What changes between two states of the law, per line and in total: duty deltas (refunds and extra
@@ -55,5 +55,5 @@ def diff(
         report = diff_lines(files, checkers[0], checkers[1], input_format, labels)  # type: ignore[arg-type]
     except (PackError, InputFileError, MatchError, NoPackError) as exc:
         fail(str(exc))
-    say(json.dumps(diff_json(report), indent=2) if fmt == "json" else render_diff(report))
+    emit(DIFF_REPORT.emit(report, fmt), output, files)
     sys.exit(1 if exit_code and report.lines else 0)

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterable
 from pathlib import Path
 
 import click
 
-from clearance.cli.options import ID, destination_option, law_as_of_option, rules_option
-from clearance.cli.output import fail, say
+from clearance.cli.options import ID, destination_option, format_option, law_as_of_option, output_option, rules_option
+from clearance.cli.output import emit, fail
 from clearance.engine import PackError, load_rules
 from clearance.engine.authoring.explain import explain as explain_line
-from clearance.engine.authoring.explain_render import render_text, to_json
+from clearance.engine.authoring.explain_render import EXPLANATION, EXPLANATION_VERBOSE
 from clearance.engine.entries.line import normalise_keys
 from clearance.engine.entries.readers import FORMATS as INPUT_FORMATS
 from clearance.engine.entries.readers import InputFileError, read_records
@@ -59,7 +58,8 @@ def _row_of(records: Iterable[dict], entry: str) -> int:
 @destination_option("Importing country.")
 @rules_option
 @click.option("--input-format", type=click.Choice(list(INPUT_FORMATS)), help="Input format of FILE.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@format_option(EXPLANATION.names)
+@output_option()
 @click.option("-v", "--verbose", is_flag=True, help="Every part of every measure, not only what decided.")
 def explain(
     file: str | None,
@@ -71,6 +71,7 @@ def explain(
     rules_path: Path | None,
     input_format: str | None,
     fmt: str,
+    output: str,
     verbose: bool,
     **line: str | None,
 ) -> None:
@@ -95,4 +96,4 @@ def explain(
         explanation = explain_line(packs, records, row or 1, law_as_of, destination.upper() if destination else None)
     except (PackError, InputFileError, MatchError, IndexError, NoPackError) as exc:
         fail(str(exc).strip("'\""))
-    say(json.dumps(to_json(explanation), indent=2) if fmt == "json" else render_text(explanation, verbose))
+    emit((EXPLANATION_VERBOSE if verbose else EXPLANATION).emit(explanation, fmt), output, [file])

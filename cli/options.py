@@ -1,5 +1,9 @@
 """Every option shared by several commands, declared once: `--db`, `--rules`, `--law-as-of`, `--destination`,
-`-o/--output`, `--format`, and the values they take (a date, a run id or row number)."""
+`-o/--output`, `--format`, and the values they take (a date, a run id or row number).
+
+One vocabulary: every command that prints takes `-o FILE`; `--format text` is for people and `--format json` for
+programs wherever a command prints records; a date of law is always `--law-as-of`. Old names are still taken
+(hidden): `check --format table`, `rules list --on`, `hts show --date`."""
 
 from __future__ import annotations
 
@@ -43,10 +47,14 @@ def db_option(help: str, *, inherit: bool = False) -> Any:
     return click.option("--db", type=DB_PATH, default=DB_FILE, show_default=True, envvar="CLEARANCE_DB", help=help)
 
 
-def law_as_of_option(help: str, *aliases: str) -> Any:
-    """`--law-as-of DATE`: the law as known on DATE (measures published after it do not exist yet).
-    `aliases`: older names of the same option."""
-    return click.option("--law-as-of", *aliases, "law_as_of", callback=parse_date, metavar="DATE", help=help)
+def law_as_of_option(help: str) -> Any:
+    """`--law-as-of DATE`: the law as known on DATE (measures published after it do not exist yet)."""
+    return click.option("--law-as-of", "law_as_of", callback=parse_date, metavar="DATE", help=help)
+
+
+def old_date_option(name: str) -> Any:
+    """The old name of a command's `--law-as-of` (`rules list --on`, `hts show --date`): taken, not shown."""
+    return click.option(name, "old_date", callback=parse_date, metavar="DATE", hidden=True)
 
 
 def destination_option(help: str) -> Any:
@@ -54,7 +62,28 @@ def destination_option(help: str) -> Any:
     return click.option("--destination", type=str, default=None, help=help)
 
 
-def output_option(help: str) -> Any:
+class Choice(click.Choice):
+    """A `click.Choice` that also takes old names (`aliases`: old -> new) without showing them."""
+
+    def __init__(self, choices: list[str], aliases: dict[str, str] | None = None) -> None:
+        super().__init__(choices)
+        self.aliases = aliases or {}
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        return super().convert(self.aliases.get(value, value) if isinstance(value, str) else value, param, ctx)
+
+
+def format_option(
+    choices: list[str],
+    help: str = "text for people, json for programs.",
+    default: str = "text",
+    aliases: dict[str, str] | None = None,
+) -> Any:
+    """`--format`: how a command writes what it reports (the parameter is `fmt`); `aliases`: old names."""
+    return click.option("--format", "fmt", type=Choice(choices, aliases), default=default, show_default=True, help=help)
+
+
+def output_option(help: str = "Write here instead of standard output.") -> Any:
     """`-o/--output FILE` (`-`: standard output), opened by `clearance.cli.output.opened`."""
     return click.option(
         "-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default="-", show_default=True, help=help

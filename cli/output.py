@@ -21,28 +21,33 @@ from typing import Any, NoReturn, TextIO
 
 import click
 
+from clearance.engine.report.emit import printable
+from clearance.engine.report.options import OutputError
 from clearance.engine.run.inputs import same_file
 
 
-def printable(text: str) -> str:
-    """Control characters (newlines, terminal escapes) written as escapes, so a message stays one safe line."""
-    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
+def for_people(text: str) -> str:
+    """Control characters in text (terminal escapes from packs, HTS descriptions or input files) written as
+    escapes, line breaks and tabs kept."""
+    return "\n".join("\t".join(map(printable, line.split("\t"))) for line in text.split("\n"))
 
 
 def say(text: str) -> None:
-    """Print text for people: control characters in it (terminal escapes from packs, HTS descriptions or
-    input files) are written as escapes, line breaks and tabs kept. Every text output of a command goes through here."""
-    click.echo("\n".join("\t".join(map(printable, line.split("\t"))) for line in text.split("\n")))
+    """Print text for people on standard output (see `for_people`)."""
+    click.echo(for_people(text))
+
+
+def emit(text: str, output: str = "-", inputs: Iterable[str | Path | None] = ()) -> None:
+    """Print what a command reports to `-o` (`-`: standard output), control characters escaped (see
+    `for_people`). Every report a command prints goes through here."""
+    with opened(output, inputs) as out:
+        out.write(for_people(text) + "\n")
 
 
 def fail(message: str) -> NoReturn:
     """One clear line on stderr and exit code 2: never a traceback."""
     click.echo(f"Error: {printable(message)}", err=True)
     sys.exit(2)
-
-
-class OutputError(Exception):
-    """An output cannot be written. The message is one line."""
 
 
 def guarded(name: str, call: Any, *args: Any) -> Any:

@@ -10,17 +10,14 @@ from pathlib import Path
 
 import click
 
-from clearance.cli.options import law_as_of_option, output_option, rules_option
-from clearance.cli.output import fail, opened, say
+from clearance.cli.options import format_option, law_as_of_option, old_date_option, output_option, rules_option
+from clearance.cli.output import emit, fail, opened, say
 from clearance.engine import PackError, load_rules
-from clearance.engine.authoring.catalog import SCHEMA_KINDS, list_measures, render_list, render_show, schema, show
-from clearance.engine.authoring.golden_report import golden_test, outcomes_json, render_outcomes
-from clearance.engine.authoring.lint import FORMATS as LINT_FORMATS
-from clearance.engine.authoring.lint import LintError, lint, render
+from clearance.engine.authoring.catalog import MEASURE_LIST, MEASURE_SHOW, SCHEMA_KINDS, list_measures, schema, show
+from clearance.engine.authoring.golden_report import GOLDEN_REPORT, golden_test
+from clearance.engine.authoring.lint import LINT_REPORT, LintError, lint
 from clearance.engine.authoring.lint_codes import CODES, describe
 from clearance.engine.match.matcher import MatchError
-
-TEXT_JSON = click.Choice(["text", "json"])
 
 
 @click.group()
@@ -37,7 +34,8 @@ def _explain(code: str) -> None:
 
 @rules.command("lint")
 @click.argument("path", required=False, type=click.Path(path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(LINT_FORMATS), default="text", show_default=True)
+@format_option(LINT_REPORT.names, "text for people, json for programs, github for GitHub Actions annotations.")
+@output_option()
 @click.option("--select", metavar="CODES", help="Report only these codes, comma-separated (e.g. CL002,CL004).")
 @click.option("--explain", "explain_code", metavar="CODE", help="Print the documentation of a finding code.")
 @click.option(
@@ -47,7 +45,9 @@ def _explain(code: str) -> None:
     help="CL014: a pack whose newest published date is older than this is stale (default: the pack's "
     "`stale_after_days`).",
 )
-def lint_cmd(path: Path | None, fmt: str, select: str | None, explain_code: str | None, max_age: int | None) -> None:
+def lint_cmd(
+    path: Path | None, fmt: str, output: str, select: str | None, explain_code: str | None, max_age: int | None
+) -> None:
     """Lint PATH (a rules folder, a pack folder or one file of a pack; default: the shipped rules).
 
     Every problem with its file, line and code: schema errors, overlapping measures with nothing to decide
@@ -66,9 +66,9 @@ def lint_cmd(path: Path | None, fmt: str, select: str | None, explain_code: str 
         report = lint(path, codes, max_age=max_age)
     except LintError as exc:
         fail(str(exc))
-    text = render(report, fmt)
+    text = LINT_REPORT.emit(report, fmt)
     if text:
-        say(text)
+        emit(text, output)
     sys.exit(report.exit_code)
 
 
@@ -87,8 +87,9 @@ def rule_cmd(code: str | None) -> None:
 @click.argument("path", required=False, type=click.Path(path_type=Path))
 @law_as_of_option("Law date for cases that name none.")
 @click.option("-k", "select", metavar="TEXT", help="Run only the cases whose file::name contains TEXT.")
-@click.option("--format", "fmt", type=TEXT_JSON, default="text", show_default=True)
-def test_cmd(path: Path | None, law_as_of: dt.date | None, select: str | None, fmt: str) -> None:
+@format_option(GOLDEN_REPORT.names)
+@output_option()
+def test_cmd(path: Path | None, law_as_of: dt.date | None, select: str | None, fmt: str, output: str) -> None:
     """Run the golden cases (*.test.yaml) under PATH (default: the shipped rules) and show each failure as
     a diff of expected against got. Exit codes: 0 all pass, 1 a case fails, 2 no cases or a pack error."""
     try:
@@ -97,10 +98,7 @@ def test_cmd(path: Path | None, law_as_of: dt.date | None, select: str | None, f
         fail(str(exc))
     if not outcomes:
         fail(f"no golden case matches {select!r}")
-    if fmt == "json":
-        say(json.dumps(outcomes_json(outcomes), indent=2))
-    else:
-        say(render_outcomes(outcomes))
+    emit(GOLDEN_REPORT.emit(outcomes, fmt), output)
     sys.exit(0 if all(o.ok for o in outcomes) else 1)
 
 
@@ -113,27 +111,37 @@ def _packs(rules_path: Path | None) -> dict:
 
 @rules.command("list")
 @rules_option
-@law_as_of_option("Only measures in force on DATE (law as of it).", "--on")
+@law_as_of_option("Only measures in force on DATE (law as of it).")
+@old_date_option("--on")
 @click.option("--origin", metavar="CODE", help="Only measures whose scope takes in goods of this origin (ISO code).")
-@click.option("--format", "fmt", type=TEXT_JSON, default="text", show_default=True)
-def list_cmd(rules_path: Path | None, law_as_of: dt.date | None, origin: str | None, fmt: str) -> None:
+@format_option(MEASURE_LIST.names)
+@output_option()
+def list_cmd(
+    rules_path: Path | None,
+    law_as_of: dt.date | None,
+    old_date: dt.date | None,
+    origin: str | None,
+    fmt: str,
+    output: str,
+) -> None:
     """List the measures of the packs: id, kind, heading, rate, dates and status."""
-    rows = list_measures(_packs(rules_path), law_as_of, origin.upper() if origin else None)
-    say(json.dumps(rows, indent=2) if fmt == "json" else render_list(rows))
+    rows = list_measures(_packs(rules_path), law_as_of or old_date, origin.upper() if origin else None)
+    emit(MEASURE_LIST.emit(rows, fmt), output)
 
 
 @rules.command("show")
 @click.argument("measure_id")
 @rules_option
-@click.option("--format", "fmt", type=TEXT_JSON, default="text", show_default=True)
-def show_cmd(measure_id: str, rules_path: Path | None, fmt: str) -> None:
+@format_option(MEASURE_SHOW.names)
+@output_option()
+def show_cmd(measure_id: str, rules_path: Path | None, fmt: str, output: str) -> None:
     """Document one measure: title, citations, dates, scope, rate, what it excludes and is excluded by."""
     packs = _packs(rules_path)
     try:
         info = show(packs, measure_id)
     except KeyError:
         fail(f"no measure {measure_id!r} (see `clearance rules list`)")
-    say(json.dumps(info, indent=2) if fmt == "json" else render_show(info))
+    emit(MEASURE_SHOW.emit(info, fmt), output)
 
 
 @rules.command("schema")

@@ -1,19 +1,21 @@
-"""`clearance runs`: the runs recorded by `clearance check` (list, show, export). A thin shell over
-`engine.run.store`."""
+"""`clearance runs`: the runs recorded by `clearance check` (list, show, export, delete, prune). A thin shell
+over `engine.run.store` and `engine.run.history`; the records are printed by `engine.report.runs_report`."""
 
 from __future__ import annotations
 
-import json
-from decimal import Decimal
+import datetime as dt
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
 
-from clearance.cli.options import DB_FILE, ID, db_option, output_option
-from clearance.cli.output import fail, opened, printable, say
+from clearance.cli.options import DB_FILE, ID, db_option, format_option, output_option, parse_date
+from clearance.cli.output import emit, fail, opened, say
 from clearance.engine.report.formats import FORMATS
 from clearance.engine.report.options import Options
-from clearance.engine.report.summary import CHECKED, Summary
+from clearance.engine.report.runs_report import RUN_LIST, RUN_SHOW
+from clearance.engine.report.summary import Summary
+from clearance.engine.run.history import delete_runs, listing, prunable, run_record
 from clearance.engine.run.store import Store, StoreError
 
 
@@ -24,7 +26,6 @@ def _open(db: Path) -> Store:
         return Store(db)
     except StoreError as exc:
         fail(str(exc))
-        raise  # unreachable: _fail exits
 
 
 DB_HELP = "The run database (env CLEARANCE_DB)."
@@ -41,98 +42,39 @@ def _store(db: Path | None) -> Store:
 @db_option(DB_HELP)
 @click.pass_context
 def runs(ctx: click.Context, db: Path | None) -> None:
-    """The runs recorded by `clearance check`: list them (no subcommand), show one, export one."""
+    """The runs recorded by `clearance check`: list them (no subcommand), show, export, delete, prune."""
     if ctx.invoked_subcommand is None:
-        _list(_open(db))
+        emit(RUN_LIST.emit(listing(_open(db)), "text"))
 
 
 @runs.command("list")
+@format_option(RUN_LIST.names)
+@output_option()
 @db_option(DB_HELP, inherit=True)
-def list_runs(db: Path | None) -> None:
+def list_runs(fmt: str, output: str, db: Path | None) -> None:
     """List the runs: id, status, lines per verdict, total duty, files."""
-    _list(_store(db))
-
-
-def _list(store: Store) -> None:
-    say(
-        f"{'id':>4}  {'started':<25} {'status':<11} {'law as of':<10} {'lines':>9} {'accept':>9} "
-        f"{'review':>9} {'reject':>9} {'invalid':>9}  duty / files"
-    )
-    for run in store.runs():
-        files = store.files(run["id"])
-        names = ", ".join(printable(f["path"]) for f in files[:2]) + (f" (+{len(files) - 2})" if len(files) > 2 else "")
-        duty = ", ".join(f"{v} {k}" for k, v in json.loads(run["duty"]).items()) or "0"
-        say(
-            f"{run['id']:>4}  {run['started']:<25} {_status(run):<11} {run['law_as_of']:<10} {run['lines']:>9,} "
-            f"{run['accept']:>9,} {run['review']:>9,} {run['reject']:>9,} {run['invalid']:>9,}  {duty}; {names}"
-        )
-
-
-def _status(run: dict) -> str:
-    return "finished" if run["finished"] else f"{run['status']}*" if run["status"] == "running" else run["status"]
+    store = _store(db)
+    emit(RUN_LIST.emit(listing(store), fmt), output, [store.path])
 
 
 @runs.command()
 @click.argument("run_id", type=ID)
+@format_option(RUN_SHOW.names)
+@output_option()
 @db_option(DB_HELP, inherit=True)
-def show(run_id: int, db: Path | None) -> None:
+def show(run_id: int, fmt: str, output: str, db: Path | None) -> None:
     """A run's summary: files, rule packs, verdict counts, duty by measure and heading, top reasons."""
     store = _store(db)
     try:
-        run = store.run(run_id)
+        run = run_record(store, run_id)
     except StoreError as exc:
         fail(str(exc))
-        return
-    say(f"run {run_id}: {_status(run)}; started {run['started']}, finished {run['finished'] or '-'}")
-    say(f"law as of {run['law_as_of']}; clearance {run['version']}; rules {printable(run['rules'])}")
-    for pack in json.loads(run["rule_packs"]):
-        say(f"  pack {pack['id']} ({pack['jurisdiction']}) content sha256 {pack['content_hash']}")
-    for f in store.files(run_id):
-        say(f"  file {printable(f['path'])}: {f['lines']:,} lines stored; sha256 {f['sha256'] or '-'}")
-    counts = ", ".join(f"{run[v]:,} {v}" for v in CHECKED) + (f"; {run['invalid']:,} invalid" if run["invalid"] else "")
-    duty = ", ".join(f"{v} {k}" for k, v in json.loads(run["duty"]).items()) or "0"
-    others = "".join(
-        f"; total {kind} " + ", ".join(f"{v} {k}" for k, v in sums.items())
-        for kind in ("taxes", "fees")
-        if (sums := json.loads(run[kind]))
-    )
-    say(f"{run['lines']:,} lines: {counts}; total duty {duty}{others}")
-    rows = store.duty_by_measure(run_id)
-    say(f"\nduty by measure and heading ({len(rows)}):")
-    for r in _top_by_measure(rows):
-        say(f"  {r['measure']:<44} {r['heading']:<14} {r['lines']:>9,} lines {r['amount']:>18} {r['currency']}")
-    say("\ntop reasons (errors and warnings):")
-    for r in store.top_reasons(run_id):
-        say(f"  {r['lines']:>9,}  {r['severity']:<7} {r['rule']:<32} e.g. {printable(r['example'])[:100]}")
-
-
-def _top_by_measure(rows: list[dict]) -> list[dict]:
-    """Every measure with its most frequent headings (a measure charged under each line's own code,
-    like the general rate, would otherwise list every code), then one total line per measure."""
-    out: list[dict] = []
-    by_measure: dict[tuple[str, str], list[dict]] = {}
-    for r in rows:
-        by_measure.setdefault((r["measure"], r["currency"]), []).append(r)
-    for (measure, currency), group in by_measure.items():
-        out.extend(group[:3])
-        if len(group) > 3:
-            rest = group[3:]
-            amount = sum((r["amount"] for r in rest), start=Decimal(0))
-            out.append(
-                {
-                    "measure": measure,
-                    "heading": f"+{len(rest)} more",
-                    "currency": currency,
-                    "amount": amount,
-                    "lines": sum(r["lines"] for r in rest),
-                }
-            )
-    return out
+    emit(RUN_SHOW.emit(run, fmt), output, [store.path])
 
 
 @runs.command()
 @click.argument("run_id", type=ID)
-@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="jsonl", show_default=True)
+@format_option(["jsonl", "json", "csv"], "The output format of `clearance check`.", default="jsonl")
 @output_option("Write the lines here (not the database).")
 @db_option(DB_HELP, inherit=True)
 def export(run_id: int, fmt: str, output: str, db: Path | None) -> None:
@@ -142,6 +84,40 @@ def export(run_id: int, fmt: str, output: str, db: Path | None) -> None:
         store.run(run_id)
     except StoreError as exc:
         fail(str(exc))
-        return
     with opened(output, [store.path]) as out:
         FORMATS[fmt](store.records(run_id), out, Summary(), Options())
+
+
+@runs.command()
+@click.argument("run_ids", metavar="ID...", type=ID, nargs=-1, required=True)
+@db_option(DB_HELP, inherit=True)
+def delete(run_ids: tuple[int, ...], db: Path | None) -> None:
+    """Delete runs and every line stored for them (nothing is deleted if one of them is not there)."""
+    store = _store(db)
+    try:
+        delete_runs(store, run_ids)
+    except StoreError as exc:
+        fail(str(exc))
+    say(f"deleted {_runs_named(run_ids)} from {store.path}")
+
+
+@runs.command()
+@click.option("--before", callback=parse_date, metavar="DATE", help="Delete the runs started before DATE.")
+@click.option("--keep", type=click.IntRange(min=0), metavar="N", help="Delete all but the newest N runs.")
+@db_option(DB_HELP, inherit=True)
+def prune(before: dt.date | None, keep: int | None, db: Path | None) -> None:
+    """Delete old runs: those started before --before DATE, or all but the newest --keep N (never a run
+    still marked running). SQLite keeps the freed pages for reuse (VACUUM gives them back to the disk)."""
+    if (before is None) == (keep is None):
+        fail("give one of --before DATE or --keep N")
+    store = _store(db)
+    try:
+        run_ids = prunable(store, before, keep)
+        delete_runs(store, run_ids)
+    except StoreError as exc:
+        fail(str(exc))
+    say(f"deleted {_runs_named(run_ids)} from {store.path}" if run_ids else "no run to delete")
+
+
+def _runs_named(run_ids: Sequence[int]) -> str:
+    return ("run " if len(run_ids) == 1 else "runs ") + ", ".join(map(str, run_ids))

@@ -14,6 +14,7 @@ from ..packs.model import Measure, MeasureFile, PackHeader
 from ..packs.queries import admits_origin, in_force, members, target_names
 from ..packs.source import SourceError, display, read_doc
 from ..packs.walk import pack_files
+from ..report.emit import text_and_json
 from .golden import CaseFile
 
 SCHEMA_KINDS = ("all", "pack", "measures", "list", "test")
@@ -338,3 +339,7 @@ def render_list(rows: list[dict]) -> str:
     widths = [max(len(row[i]) for row in table) for i in range(len(header))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in table]
     return "\n".join([*lines, f"{len(rows)} measure(s)"])
+
+
+MEASURE_LIST = text_and_json(render_list, lambda rows: rows)
+MEASURE_SHOW = text_and_json(render_show, lambda info: info)

@@ -15,6 +15,7 @@ from decimal import Decimal
 from ..duty.codes import format_code
 from ..duty.expression import ZERO, round_money
 from ..entries.readers import read_records
+from ..report.emit import text_and_json
 from ..report.result import Result
 from ..resolve.amount import cite
 from ..run.check import Checker
@@ -227,3 +228,6 @@ def to_json(report: DiffReport) -> dict:
             for cur in currencies
         },
     }
+
+
+DIFF_REPORT = text_and_json(render_text, to_json)

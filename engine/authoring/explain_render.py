@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..duty.codes import format_code
+from ..report.emit import text_and_json
 from ..report.findings import rank
 from ..resolve.amount import cite
 from .explain import Explanation, MeasureTrace
@@ -157,3 +158,7 @@ def to_json(e: Explanation) -> dict:
         ],
         "result": e.result.record(),
     }
+
+
+EXPLANATION = text_and_json(render_text, to_json)
+EXPLANATION_VERBOSE = text_and_json(lambda e: render_text(e, verbose=True), to_json)

@@ -9,6 +9,7 @@ from pathlib import Path
 from ..packs.load import BUNDLED_RULES, PackError, load_rules
 from ..packs.source import display
 from ..packs.walk import TEST_SUFFIX
+from ..report.emit import text_and_json
 from .golden import Outcome, case_files, run_file
 
 
@@ -79,3 +80,6 @@ def outcomes_json(outcomes: list[Outcome]) -> dict:
         "passed": sum(1 for o in outcomes if o.ok),
         "failed": sum(1 for o in outcomes if not o.ok),
     }
+
+
+GOLDEN_REPORT = text_and_json(render_outcomes, outcomes_json)

@@ -7,19 +7,17 @@ Reading goes on past each problem (`lint_read.py`); what validates is then cross
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..packs.load import BUNDLED_RULES, PackError, load_pack
 from ..packs.source import display
+from ..report.emit import Emitter, json_text
 from ..report.workflow_commands import annotation
 from .lint_checks import check_limits, check_references
 from .lint_codes import CODES
 from .lint_overlap import check_overlaps
 from .lint_read import Finding, PackSource, read_pack
-
-FORMATS = ("text", "json", "github")
 
 
 class LintError(Exception):
@@ -152,33 +150,35 @@ def lint(
     return LintReport(findings=findings, packs=len(folders), files=1 if only else files)
 
 
-def render(report: LintReport, fmt: str) -> str:
-    """The report as `text` (like ruff), `json`, or `github` (workflow commands that annotate a PR)."""
-    if fmt == "json":
-        return json.dumps(
+def _json(report: LintReport) -> dict:
+    return {
+        "findings": [
             {
-                "findings": [
-                    {
-                        "code": f.code,
-                        "name": CODES[f.code].name,
-                        "severity": CODES[f.code].severity,
-                        "file": display(f.file),
-                        "line": f.line,
-                        "message": f.message,
-                    }
-                    for f in report.findings
-                ],
-                "errors": report.count("error"),
-                "warnings": report.count("warning"),
-                "packs": report.packs,
-                "files": report.files,
-            },
-            indent=2,
-        )
-    if fmt == "github":
-        return "\n".join(
-            annotation(CODES[f.code].severity, f.message, display(f.file), f.line, f.code) for f in report.findings
-        )
+                "code": f.code,
+                "name": CODES[f.code].name,
+                "severity": CODES[f.code].severity,
+                "file": display(f.file),
+                "line": f.line,
+                "message": f.message,
+            }
+            for f in report.findings
+        ],
+        "errors": report.count("error"),
+        "warnings": report.count("warning"),
+        "packs": report.packs,
+        "files": report.files,
+    }
+
+
+def _github(report: LintReport) -> str:
+    """Workflow commands that annotate a pull request."""
+    return "\n".join(
+        annotation(CODES[f.code].severity, f.message, display(f.file), f.line, f.code) for f in report.findings
+    )
+
+
+def _text(report: LintReport) -> str:
+    """Like ruff: one line a finding, then the counts."""
     lines = [f"{display(f.file)}:{f.line}: {f.code} [{CODES[f.code].severity}] {f.message}" for f in report.findings]
     errors, warnings = report.count("error"), report.count("warning")
     if errors or warnings:
@@ -186,3 +186,6 @@ def render(report: LintReport, fmt: str) -> str:
     else:
         lines.append(f"All checks passed ({report.packs} pack(s), {report.files} file(s)).")
     return "\n".join(lines)
+
+
+LINT_REPORT: Emitter[LintReport] = Emitter({"text": _text, "json": lambda r: json_text(_json(r)), "github": _github})

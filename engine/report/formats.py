@@ -12,7 +12,7 @@ from .summary import Summary
 
 Writer = Callable[[Iterable[Result], TextIO, Summary, Options], None]
 FORMATS: dict[str, Writer] = {
-    "table": table_format.write,
+    "text": table_format.write,  # the table, for people (`--format table`: its old name, still taken)
     "json": json_format.write,
     "jsonl": jsonl_format.write,
     "csv": csv_format.write,

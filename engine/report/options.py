@@ -10,7 +10,8 @@ FAIL_ON: dict[str, tuple[str, ...]] = {"reject": ("reject", "invalid"), "review"
 
 
 class OutputError(Exception):
-    """An output cannot be written (e.g. the GitHub step summary file). The message is one line."""
+    """An output cannot be written (standard output, a `-o` file, the GitHub step summary file). The message
+    is one line; the CLI prints it and exits 2 (cli/output.py)."""
 
 
 @dataclass(frozen=True)

@@ -206,7 +206,7 @@ class Store:
             **dict.fromkeys(CHARGE_TOTALS, "{}"),
             **dict.fromkeys(VERDICTS, 0),
         )
-        with self._writing():
+        with self.writing():
             run_id = self.db["runs"].insert(record).last_pk
             self.db["run_files"].insert_all(
                 {"run_id": run_id, "position": n, "path": f.path, "sha256": f.sha256, "bytes": f.size, "lines": 0}
@@ -215,7 +215,7 @@ class Store:
         return int(run_id)  # type: ignore[arg-type]
 
     @contextlib.contextmanager
-    def _writing(self) -> Iterator[sqlite3.Connection]:
+    def writing(self) -> Iterator[sqlite3.Connection]:
         """One write transaction; a database that cannot be written (full disk, read-only, locked too
         long) is a one-line `StoreError`, and nothing of the transaction is kept."""
         try:
@@ -228,7 +228,7 @@ class Store:
         self, run_id: int, file: int, lines_in_file: int, rows: Sequence[Row], duties: Sequence[Row], totals: Summary
     ) -> None:
         """Store a chunk's lines and duties, the file's progress and the run's totals: all or nothing."""
-        with self._writing() as conn:
+        with self.writing() as conn:
             conn.executemany(_insert("results", ("run_id", *RESULT_COLUMNS), run_id), rows)
             conn.executemany(_insert("duties", ("run_id", *DUTY_COLUMNS), run_id), duties)
             conn.execute(
@@ -242,7 +242,7 @@ class Store:
 
     def finish(self, run_id: int, status: str) -> None:
         """`finished` (and the time) or `interrupted`/`failed` (left unfinished, resumable)."""
-        with self._writing() as conn:  # a finished run stays finished (a failed --resume racing it changes nothing)
+        with self.writing() as conn:  # a finished run stays finished (a failed --resume racing it changes nothing)
             conn.execute(
                 "UPDATE runs SET status = ?, finished = ? WHERE id = ? AND finished IS NULL",
                 (status, _now() if status == "finished" else None, run_id),
@@ -250,7 +250,7 @@ class Store:
 
     def record_input(self, run_id: int, position: int, sha256: str, size: int) -> None:
         """The SHA-256 and size of a stream input (standard input, a FIFO), known once it has been read."""
-        with self._writing() as conn:
+        with self.writing() as conn:
             conn.execute(
                 "UPDATE run_files SET sha256 = ?, bytes = ? WHERE run_id = ? AND position = ?",
                 (sha256, size, run_id, position),

@@ -234,3 +234,51 @@ def test_check_with_no_db_opens_and_creates_no_file(
     check(rules, entries, "--no-db", "--format", "none", "--workers", 1)
     assert sorted(p.name for p in tmp_path.iterdir()) == before
     assert opened == [None]
+
+
+def test_runs_delete_and_prune(rules: Path, entries: Path, tmp_path: Path) -> None:
+    db = tmp_path / "runs.db"
+    for _ in range(4):
+        check(rules, entries, "--db", db, "--format", "none")
+    assert "deleted run 2 from" in invoke("runs", "delete", 2, "--db", db, code=0).stdout
+    ids = [r["id"] for r in json.loads(invoke("runs", "list", "--db", db, "--format", "json", code=0).stdout)]
+    assert ids == [1, 3, 4]
+    assert "no run 9" in invoke("runs", "delete", 3, 9, "--db", db, code=2).stderr  # nothing deleted
+    assert "runs 1, 3" in invoke("runs", "prune", "--keep", 1, "--db", db, code=0).stdout
+    with sqlite3.connect(db) as conn:  # nothing of a deleted run is left in any table
+        for (table,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall():
+            columns = [c[1] for c in conn.execute(f"PRAGMA table_info([{table}])")]
+            if "run_id" in columns:
+                assert {str(r) for (r,) in conn.execute(f"SELECT DISTINCT run_id FROM [{table}]")} <= {"4"}, table
+    assert "no run to delete" in invoke("runs", "prune", "--before", "2000-01-01", "--db", db, code=0).stdout
+    assert "deleted run 4" in invoke("runs", "prune", "--before", "2999-01-01", "--db", db, code=0).stdout
+    assert "no run 4" in invoke("runs", "delete", 4, "--db", db, code=2).stderr
+    assert "give one of --before DATE or --keep N" in invoke("runs", "prune", "--db", db, code=2).stderr
+    assert invoke("runs", "prune", "--keep", 1, "--before", "2026-01-01", "--db", db, code=2).stderr
+
+
+def test_prune_never_deletes_a_run_still_marked_running(rules: Path, entries: Path, tmp_path: Path) -> None:
+    db = tmp_path / "runs.db"
+    check(rules, entries, "--db", db, "--format", "none")
+    check(rules, entries, "--db", db, "--format", "none")
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE runs SET status = 'running', finished = NULL WHERE id = 1")
+    assert "deleted run 2" in invoke("runs", "prune", "--keep", 0, "--db", db, code=0).stdout
+    assert [r["id"] for r in json.loads(invoke("runs", "list", "--db", db, "--format", "json", code=0).stdout)] == [1]
+
+
+def test_runs_list_and_show_as_json_and_to_a_file(rules: Path, entries: Path, tmp_path: Path) -> None:
+    db = tmp_path / "runs.db"
+    check(rules, entries, "--db", db, "--format", "none")
+    (run,) = json.loads(invoke("runs", "list", "--db", db, "--format", "json", code=0).stdout)
+    assert run["id"] == 1 and run["lines"] == 300 and run["files"][0]["path"] == str(entries)
+    assert sum(run[v] for v in ("accept", "review", "reject", "invalid")) == 300
+    shown = json.loads(invoke("runs", "show", 1, "--db", db, "--format", "json", code=0).stdout)
+    assert shown["id"] == 1 and shown["duty_by_measure"] and shown["top_reasons"] is not None
+    assert all(isinstance(d["amount"], str) for d in shown["duty_by_measure"])  # money as decimal text
+    out = tmp_path / "show.txt"
+    text = invoke("runs", "show", 1, "--db", db, code=0).stdout
+    assert invoke("runs", "show", 1, "--db", db, "-o", out, code=0).stdout == ""
+    assert out.read_text() == text and text.startswith("run 1: finished")
+    assert invoke("runs", "list", "--db", db, "--format", "text", code=0).stdout == invoke("runs", "--db", db).stdout
+    assert "is an input of this command" in invoke("runs", "list", "--db", db, "-o", db, code=2).stderr

@@ -65,7 +65,7 @@ def render(fmt: str, results: list[Result]) -> tuple[str, Summary]:
 
 
 def test_the_formats() -> None:
-    assert sorted(FORMATS) == ["csv", "github", "json", "jsonl", "junit", "sarif", "table"]
+    assert sorted(FORMATS) == ["csv", "github", "json", "jsonl", "junit", "sarif", "text"]
 
 
 @pytest.mark.parametrize("fmt", ["json", "jsonl"])
@@ -150,7 +150,7 @@ def test_table_rows_and_final_summary_line() -> None:
         ),
         result(3, verdict="review", currency="JPY", total_duty=Decimal(1500), duties=[]),
     ]
-    text, summary = render("table", rows)
+    text, summary = render("text", rows)
     lines = text.splitlines()
     assert len(lines) == 1 + 3 + 1 and lines[0].lstrip().startswith("row")
     assert lines[1].endswith("accept      9,500.10 USD  9903.02.73 8479.89.94")  # no finding: the headings
@@ -176,11 +176,11 @@ def test_table_shows_the_most_telling_finding_first_and_colours_verdicts() -> No
 
 
 def test_table_of_no_lines_still_ends_with_its_summary() -> None:
-    assert render("table", [])[0].splitlines()[-1] == "0 lines: 0 accept, 0 review, 0 reject; total duty 0"
+    assert render("text", [])[0].splitlines()[-1] == "0 lines: 0 accept, 0 review, 0 reject; total duty 0"
 
 
 def test_table_never_sends_control_characters_to_the_terminal() -> None:
-    text, _ = render("table", [result(entry_number="\x1b[31mRED\x07", origin="J\nP")])
+    text, _ = render("text", [result(entry_number="\x1b[31mRED\x07", origin="J\nP")])
     assert "\x1b" not in text and "\x07" not in text and "?[31mRED?" in text
     assert len(text.splitlines()) == 3
     assert printable("a\tb\u202ec") == "a?b?c"

@@ -99,7 +99,7 @@ def test_every_format_and_the_store_keep_taxes_and_fees(tmp_path: Path) -> None:
     assert (cells["total_taxes"], cells["total_fees"]) == ("165.00", "4.28")
     assert cells["taxes"] == "t.tax.national=129;t.tax.local=43" and cells["fees"] == "t.fee.processing=4.28"
     out = io.StringIO()
-    summary = write("table", [r], out)
+    summary = write("text", [r], out)
     assert "taxes 165.00" in out.getvalue() and "fees 4.28" in out.getvalue()
     assert summary.line().endswith("total duty 61.73 USD; total taxes 165.00 USD; total fees 4.28 USD")
     row, charges = encode(r, 0, {"USD": 2})

@@ -1,5 +1,5 @@
-"""`clearance check`: a thin shell over `engine.run.batch.Batch` (worker processes, the run database), and
-the glue that prints a run's results in the format asked for."""
+"""`clearance check`: a thin shell over the library function of the same name, `clearance.engine.check`
+(engine/run/batch.py: worker processes, the run database, the results in the format asked for)."""
 
 from __future__ import annotations
 
@@ -23,13 +23,14 @@ from clearance.engine import PackError
 from clearance.engine.entries.readers import FORMATS as INPUT_FORMATS
 from clearance.engine.entries.readers import InputFileError
 from clearance.engine.match.matcher import MatchError
-from clearance.engine.report.formats import FORMATS, write
+from clearance.engine.report.formats import FORMATS
 from clearance.engine.report.html_report import LINES
 from clearance.engine.report.options import FAIL_ON, Options, OutputError
-from clearance.engine.report.summary import Summary
-from clearance.engine.run.batch import CHUNK, Batch, BatchError, Settings, default_workers
+from clearance.engine.run.batch import CHUNK, BatchError, Interrupted, Settings
+from clearance.engine.run.batch import check as check_entries
 from clearance.engine.run.check import NoPackError
 from clearance.engine.run.store import StoreError
+from clearance.engine.run.workers import default_workers
 
 
 @click.command()
@@ -118,31 +119,36 @@ def check(
     )
     if report_file is not None and no_db:
         fail("--report needs the run database: drop --no-db")
-    batch = None
     try:
-        with opened(output, [*files, None if no_db else db]) as out:
-            batch = Batch(list(files), settings, None if no_db else db, resume=resume, keep_results=fmt != "none")
-            if not quiet and sys.stderr.isatty():
-                batch.progress = Progress(sum(f.size or 0 for f in batch.files))
-            with interrupt_on_sigterm():
-                summary = run_batch(batch, fmt, out, _options(fail_on, files, out))
+        with opened(output, [*files, None if no_db else db]) as out, interrupt_on_sigterm():
+            run = check_entries(
+                list(files),
+                settings,
+                out,
+                fmt,
+                _options(fail_on, files, out),
+                db=None if no_db else db,
+                resume=resume,
+                progress=Progress if not quiet and sys.stderr.isatty() else None,
+            )
     except (PackError, InputFileError, MatchError, StoreError, BatchError, OutputError, NoPackError) as exc:
         fail(str(exc))
-    except KeyboardInterrupt:
-        run = batch.run_id if batch else None
+    except Interrupted as exc:
         click.echo(
-            f"Interrupted: run {run} in {db} is unfinished; continue it with --resume" if run else "Interrupted",
+            f"Interrupted: run {exc.run_id} in {db} is unfinished; continue it with --resume"
+            if exc.run_id
+            else "Interrupted",
             err=True,
         )
         sys.exit(130)
     if not quiet:
         if fmt != "text":
-            click.echo(summary.line(), err=True)
-        if batch.run_id is not None:
-            click.echo(f"recorded as run {batch.run_id} in {db}", err=True)
-    if report_file is not None and batch.run_id is not None:
-        write_report(Path(db), batch.run_id, report_file, LINES, files)
-    failing = sum(summary.counts.get(v, 0) for v in FAIL_ON[fail_on])
+            click.echo(run.summary.line(), err=True)
+        if run.run_id is not None:
+            click.echo(f"recorded as run {run.run_id} in {db}", err=True)
+    if report_file is not None and run.run_id is not None:
+        write_report(Path(db), run.run_id, report_file, LINES, files)
+    failing = sum(run.summary.counts.get(v, 0) for v in FAIL_ON[fail_on])
     sys.exit(1 if failing else 0)
 
 
@@ -156,21 +162,6 @@ def _options(fail_on: str, files: tuple[str, ...], output: TextIO) -> Options:
         width=max(80, shutil.get_terminal_size((120, 24)).columns) if terminal else 120,
         step_summary=os.environ.get("GITHUB_STEP_SUMMARY"),
     )
-
-
-def run_batch(batch: Batch, fmt: str, output: TextIO, options: Options | None = None) -> Summary:
-    """Drive a run; print its results in `fmt` (none: no per-line output). The summary returned is
-    that of the whole run (a resumed run counts the lines stored before too)."""
-    if fmt == "none":
-        for _ in batch.results():
-            pass
-    elif fmt == "jsonl":  # rendered by the workers: the same text as formats/jsonl_format.py
-        for text in batch.json_records():
-            output.write(text)
-            output.write("\n")
-    else:
-        write(fmt, batch.results(), output, options)
-    return batch.totals
 
 
 @contextlib.contextmanager

@@ -8,6 +8,7 @@
 
 from .packs.load import BUNDLED_RULES, Pack, PackError, load_pack, load_rules
 from .report.result import Result
+from .run.batch import check
 from .run.check import Checker
 
-__all__ = ["BUNDLED_RULES", "Checker", "Pack", "PackError", "Result", "load_pack", "load_rules"]
+__all__ = ["BUNDLED_RULES", "Checker", "Pack", "PackError", "Result", "check", "load_pack", "load_rules"]

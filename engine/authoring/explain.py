@@ -20,7 +20,7 @@ from ..match.matcher import Matcher
 from ..packs.load import Pack
 from ..packs.model import Measure, Precedence, Scope
 from ..report.result import Result
-from ..resolve.stacking import Edge, plan
+from ..resolve.plan import Edge, plan
 from ..run.check import Checker, engine_error, no_pack
 from .explain_duty import DutyTrace, duty_traces
 from .explain_words import describe_part

@@ -18,14 +18,13 @@ import codecs
 import csv
 import hashlib
 import io
-import json
 import os
 import sys
 from collections.abc import Iterator
-from decimal import Decimal
 from pathlib import Path
 from typing import BinaryIO
 
+from .json_reader import json_records, jsonl_records
 from .records import (
     CELL_LIMIT,
     LINE,
@@ -42,13 +41,10 @@ from .records import (
     header_names,
     merge_repeats,
     repeated,
-    twice,
 )
 from .xlsx_reader import cell_text, xlsx_records
 
 SNIFF_BYTES = 1 << 16
-JSON_BLOCK = 1 << 20
-MAX_JSON_ITEM = 64 << 20
 csv.field_size_limit(LINE_LIMIT)
 FORMATS = ("csv", "tsv", "json", "jsonl", "xlsx")
 
@@ -177,8 +173,8 @@ class RecordSource:
         if self.kind in ("csv", "tsv"):
             return _csv(fh, self.path, "\t" if self.kind == "tsv" else None)
         if self.kind == "jsonl":
-            return _jsonl(fh, self.path)
-        return _json(fh, self.path)
+            return jsonl_records(fh, self.path)
+        return json_records(fh, self.path)
 
 
 def _digest(path: str) -> tuple[str, int]:
@@ -265,155 +261,6 @@ def _csv(fh: io.TextIOBase, path: str, delimiter: str | None) -> Iterator[dict]:
         if len(row) != width:
             record[PROBLEM] = f"row has {len(row)} fields, the header has {width}"
         yield bounded(record)
-
-
-class Conflicted(dict):
-    """A JSON object that gives one column twice (names compared as the line parser does) with two
-    different values; `problem` says which."""
-
-    problem = ""
-    column = ""
-
-
-def json_object(pairs: list[tuple[str, object]]) -> dict:
-    """A JSON object as a record (the `object_pairs_hook`): a repeated column must not hide a second value."""
-    record = dict(pairs)
-    if len(record) == len(pairs) and len({k.strip().lower() for k in record}) == len(record):
-        return record
-    first: dict[str, str] = {}
-    for key, value in pairs:
-        name, text = key.strip().lower(), "" if value is None else str(value).strip()
-        if name and text and first.get(name) and first[name] != text:
-            conflicted = Conflicted(pairs)
-            conflicted.problem = twice(name, first[name], text)
-            conflicted.column = name
-            return conflicted
-        if text or name not in first:
-            first[name] = text
-    return record
-
-
-def json_value(text: str) -> object:
-    """One JSON document: numbers as Decimal (never a binary float; an integer of any length), objects checked."""
-    return json.loads(text, parse_float=Decimal, parse_int=Decimal, object_pairs_hook=json_object)
-
-
-def _record(value: object, where: str) -> dict:
-    """A decoded JSON value as one record; anything but a clean object carries its problem."""
-    if not isinstance(value, dict):
-        return {PROBLEM: f"{where} is not a JSON object"}
-    if len(value) > MAX_COLUMNS:
-        return {PROBLEM: f"{where} has {len(value):,} columns (at most {MAX_COLUMNS:,})"}
-    if isinstance(value, Conflicted):
-        return bounded({**value, PROBLEM: value.problem, PROBLEM_COLUMN: value.column})
-    return bounded(value)
-
-
-def _jsonl(fh: io.TextIOBase, path: str) -> Iterator[dict]:
-    lines = Lines(fh)
-    while True:
-        try:
-            text = next(lines)
-        except StopIteration:
-            return
-        except LineTooLong as exc:
-            yield {PROBLEM: str(exc), LINE: lines.taken()[0][0]}
-            continue
-        lines.taken()
-        n = lines.number
-        if not text.strip():
-            continue
-        try:
-            value = json_value(text)
-        except (json.JSONDecodeError, RecursionError) as exc:
-            yield {PROBLEM: f"line {n} is not valid JSON: {exc}", LINE: n}
-            continue
-        record = _record(value, f"line {n}")
-        record[LINE] = n
-        yield record
-
-
-def _json(fh: io.TextIOBase, path: str) -> Iterator[dict]:
-    items = JsonArray(fh, path)
-    for n, item in enumerate(items, start=1):
-        record = _record(item, f"item {n}")
-        record[LINE] = items.item_line
-        yield record
-
-
-class JsonArray:
-    """The items of a JSON array, decoded one at a time from a text stream read in blocks."""
-
-    def __init__(self, fh: io.TextIOBase, path: str) -> None:
-        self.fh, self.path = fh, path
-        self.buf, self.pos, self.eof, self.done = "", 0, False, 0
-        self.newlines, self.counted = 0, 0  # line breaks in the text before buf[counted]
-        self.item_line = 1  # the physical line where the last item yielded starts
-        self.decoder = json.JSONDecoder(parse_float=Decimal, parse_int=Decimal, object_pairs_hook=json_object)
-
-    def __iter__(self) -> Iterator[object]:
-        if self._next_char() != "[":
-            if self._next_char() == "":
-                raise InputFileError(f"{self.path}: not valid JSON: the file is empty")
-            raise InputFileError(f"{self.path}: a JSON input must be an array of line objects")
-        self.pos += 1
-        char = self._next_char()
-        while char != "]":
-            if char == "":
-                self._invalid("the array is not closed")
-            self.item_line = self._line()
-            yield self._item()
-            char = self._next_char()
-            if char == ",":
-                self.pos += 1
-                char = self._next_char()
-                if char == "]":
-                    self._invalid(f"a comma before ']' at character {self.done + self.pos}")
-            elif char not in ("]", ""):
-                self._invalid(f"expected ',' or ']' at character {self.done + self.pos}")
-        self.pos += 1
-        if self._next_char() != "":
-            self._invalid(f"extra data after the array at character {self.done + self.pos}")
-
-    def _next_char(self) -> str:
-        """The next non-blank character (not consumed), or '' at the end of the file."""
-        while True:
-            while self.pos < len(self.buf) and self.buf[self.pos] in " \t\r\n":
-                self.pos += 1
-            if self.pos < len(self.buf) or not self._fill():
-                return self.buf[self.pos : self.pos + 1]
-
-    def _line(self) -> int:
-        """The physical line of buf[pos], counting line breaks only once as reading moves on."""
-        self.newlines += self.buf.count("\n", self.counted, self.pos)
-        self.counted = self.pos
-        return self.newlines + 1
-
-    def _fill(self) -> bool:
-        if self.eof:
-            return False
-        self._line()
-        self.counted = 0  # the text before pos is dropped from buf
-        block = self.fh.read(JSON_BLOCK)
-        self.eof = not block
-        self.done += self.pos
-        self.buf, self.pos = self.buf[self.pos :] + block, 0
-        return bool(block)
-
-    def _item(self) -> object:
-        while True:
-            try:
-                value, end = self.decoder.raw_decode(self.buf, self.pos)
-            except (json.JSONDecodeError, RecursionError) as exc:
-                if len(self.buf) - self.pos > MAX_JSON_ITEM or not self._fill():
-                    self._invalid(str(exc))
-                continue
-            if end < len(self.buf) or not self._fill():  # a number may go on in the next block
-                self.pos = end
-                return value
-
-    def _invalid(self, problem: str) -> None:
-        raise InputFileError(f"{self.path}: not valid JSON: {problem}")
 
 
 __all__ = [

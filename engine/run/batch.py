@@ -1,45 +1,37 @@
-"""Batch checking: whole files in chunks, across worker processes, recorded in the run store.
+"""A batch run: `clearance check` over whole files, in chunks, across worker processes, recorded in the run
+store, and `check`, the library function of that command.
 
-The unit of work is `check_chunk(checker, chunk)`: a pure function of the rule packs and one chunk of
-raw records, which returns each line's store rows (and the `Result`s that the sequential step needs).
-Workers build their own `Checker` from the rules folder (durable-rules hosts cannot be pickled), so a
-distributed engine could run the same function elsewhere. The main process reads the files, keeps a
-bounded window of chunks in flight (memory stays flat), and takes the chunks back in input order:
-it runs `Checker.settle` (the cross-line caps) on each, then writes the chunk and the run's totals in
-one transaction. A resumed run skips the stored lines and replays the stored quota claims through
-`settle`, so its answers are those of an uninterrupted run."""
+The main process reads the files into chunks, has them checked (`workers.in_order`: in this process or
+across worker processes, outputs back in input order), runs `chunks.settle` (the cross-line caps) on each,
+then writes the chunk and the run's totals in one transaction. A resumed run skips the stored lines and
+replays the stored quota claims through `settle`, so its answers are those of an uninterrupted run."""
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import gc
-import hashlib
 import json
 import os
-import signal
-from collections import deque
-from collections.abc import Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
-from dataclasses import asdict, dataclass, field, replace
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, replace
 from functools import partial
 from importlib import metadata
-from itertools import chain, islice
+from itertools import islice
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TextIO
 
 from ..entries.readers import RecordSource
-from ..packs.load import Pack, PackError, load_rules
+from ..packs.load import load_rules
 from ..reference import references_in
+from ..report.formats import write
+from ..report.options import Options
 from ..report.result import Result
 from ..report.summary import Summary
 from .check import CHUNK, Checker, require_pack
+from .chunks import Chunk, ChunkOut, minor_units, put, rules_hash, settle
 from .held import HeldChunks
 from .inputs import input_file, read_as_recorded, running_elsewhere
-from .store import Row, Store, StoreError, add_rows, encode
-
-GC_THRESHOLD = 50_000  # allocations between collections of the youngest generation (Python's default: 700)
+from .store import Store, StoreError, add_rows
+from .workers import WorkerError, WorkerSpec, fewer_collections, in_order
 
 
 class BatchError(Exception):
@@ -59,152 +51,6 @@ class Settings:
     workers: int = 1
     chunk_size: int = CHUNK
     reference_db: Path | None = None  # a database holding reference data (HTSUS editions) to check lines against
-
-
-@dataclass(frozen=True)
-class Chunk:
-    file: int
-    first_row: int
-    records: list[dict]
-    path: str | None = None  # the file's name, as results name it
-
-
-@dataclass
-class ChunkOut:
-    """One chunk's lines as store rows (and duty rows per line), in input order. `pending` holds the
-    results that `settle` must see (those with quota claims); `results` every result, or `texts` every
-    result's JSON record, if asked for."""
-
-    file: int
-    first_row: int
-    rows: list[Row]
-    duties: list[list[Row]]
-    pending: dict[int, Result] = field(default_factory=dict)
-    results: list[Result] | None = None
-    texts: list[str] | None = None
-
-
-KEEP = ("none", "results", "json")  # what a chunk's output carries besides its store rows
-
-
-def needs_settle(checker: Checker, result: Result) -> bool:
-    """Whether the sequential step can change this result: lines with quota claims (the cross-line caps) and
-    lines settled with their whole entry (`Checker.takes_part`); settle returns every other result unchanged
-    (tests/run/test_batch.py checks this)."""
-    return bool(result.quota) or checker.takes_part(result)
-
-
-def minor_units(packs: dict[str, Pack]) -> dict[str, int]:
-    return {p.header.currency: p.header.minor_unit for p in packs.values()}
-
-
-def check_chunk(checker: Checker, chunk: Chunk, keep: str = "none") -> ChunkOut:
-    """The pure unit of work: rule packs + one chunk of raw records -> the chunk's rows and, as `keep`
-    asks (see KEEP), its results or their JSON records (rendered here, in the worker)."""
-    if keep not in KEEP:
-        raise ValueError(f"keep must be one of {', '.join(KEEP)}, not {keep!r}")
-    results = checker.check_chunk(chunk.records, chunk.first_row)
-    if keep != "none" and chunk.path is not None:  # named here, in the worker, not in the main process
-        results = [r.model_copy(update={"file": chunk.path}) for r in results]
-    units = minor_units(checker.packs)
-    encoded = [encode(r, chunk.file, units) for r in results]
-    return ChunkOut(
-        file=chunk.file,
-        first_row=chunk.first_row,
-        rows=[row for row, _ in encoded],
-        duties=[duties for _, duties in encoded],
-        pending={n: r for n, r in enumerate(results) if needs_settle(checker, r)},
-        results=results if keep == "results" else None,
-        texts=[r.record_json() for r in results] if keep == "json" else None,
-    )
-
-
-def settle(checker: Checker, out: ChunkOut) -> ChunkOut:
-    """The sequential step, in the main process and in input order: caps across the whole run."""
-    if not out.pending:
-        return out
-    offsets = sorted(out.pending)
-    units = minor_units(checker.packs)
-    for n, result in zip(offsets, checker.settle([out.pending[n] for n in offsets]), strict=True):
-        put(out, n, result, units)
-    return out
-
-
-def put(out: ChunkOut, n: int, result: Result, units: dict[str, int]) -> None:
-    """Line `n` of the chunk, settled: its store rows and what the chunk carries."""
-    out.pending[n] = result
-    out.rows[n], out.duties[n] = encode(result, out.file, units)
-    if out.results is not None:
-        out.results[n] = result
-    if out.texts is not None:
-        out.texts[n] = result.record_json()
-
-
-def rules_hash(packs: dict[str, Pack]) -> str:
-    text = json.dumps(sorted((p.header.jurisdiction, p.id, p.content_hash) for p in packs.values()))
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-# --- worker processes -----------------------------------------------------------------------------------
-
-_worker: Checker | None = None
-
-
-@dataclass(frozen=True)
-class WorkerSpec:
-    rules: Path | None
-    law_as_of: dt.date
-    destination: str | None
-    rules_hash: str
-    parent: int
-    reference_db: Path | None = None
-
-
-def _start_worker(spec: WorkerSpec) -> None:
-    global _worker
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process handles Ctrl-C and stops the pool
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the main process's handler, inherited by fork
-    _die_with_parent(spec.parent)
-    packs = load_rules(spec.rules)
-    if rules_hash(packs) != spec.rules_hash:
-        raise PackError("the rule packs changed while the run was starting")
-    _worker = Checker(packs, spec.law_as_of, spec.destination, references_in(spec.reference_db))
-    gc.freeze()  # the packs and compiled rules live as long as the worker: never scan them again
-    gc.set_threshold(GC_THRESHOLD, 10, 10)
-
-
-@contextlib.contextmanager
-def fewer_collections() -> Iterator[None]:
-    """Checking allocates many short-lived, acyclic objects (results, reasons, duty lines): at Python's
-    default threshold the cyclic collector runs every 700 allocations and rescans every live object,
-    a third of the checking time (README, Speed). Refcounting frees these objects anyway."""
-    before = gc.get_threshold()
-    gc.set_threshold(GC_THRESHOLD, *before[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*before)
-
-
-def _work(chunk: Chunk, keep: str) -> ChunkOut:
-    assert _worker is not None, "worker not started"
-    return check_chunk(_worker, chunk, keep)
-
-
-def _die_with_parent(parent: int) -> None:
-    """On Linux, ask the kernel to end this worker if the main process is killed (no orphans)."""
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        return
-    if os.getppid() != parent:  # the main process died before the request was made
-        os._exit(1)
-
-
-def default_workers() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 class ProgressSink(Protocol):
@@ -315,7 +161,9 @@ class Batch:
         """Each chunk's output in input order, settled and stored; the run is finished, or marked
         interrupted or failed, when this generator ends."""
         status = "failed"
-        ordered = self._ordered(self._chunks(), keep)
+        s = self.settings
+        spec = WorkerSpec(s.rules, self.law_as_of, s.destination, self.hash, os.getpid(), s.reference_db)
+        ordered = in_order(self.checker, self._chunks(), keep, s.workers, spec)
         held = HeldChunks(self.checker, partial(put, units=minor_units(self.packs)))
         try:
             for out in ordered:
@@ -328,6 +176,8 @@ class Batch:
                 self._record(done)
                 yield done
             status = "finished"
+        except WorkerError as exc:
+            raise BatchError(str(exc)) from exc
         except (KeyboardInterrupt, GeneratorExit):
             status = "interrupted"
             raise
@@ -385,35 +235,66 @@ class Batch:
         position = self._source.position() if self._source is not None else None
         return self._finished_bytes + (position or 0)
 
-    def _ordered(self, chunks: Iterator[Chunk], keep: str) -> Iterator[ChunkOut]:
-        """Each chunk's output in input order: in this process for one worker or one chunk, else across
-        a pool of worker processes with a bounded window of chunks in flight."""
-        first = list(islice(chunks, 2))
-        if self.settings.workers <= 1 or len(first) < 2:
-            for chunk in chain(first, chunks):
-                with fewer_collections():
-                    out = check_chunk(self.checker, chunk, keep)
-                yield out
-            return
-        s = self.settings
-        spec = WorkerSpec(s.rules, self.law_as_of, s.destination, self.hash, os.getpid(), s.reference_db)
-        pool = ProcessPoolExecutor(self.settings.workers, initializer=_start_worker, initargs=(spec,))
-        window: deque[Future[ChunkOut]] = deque()
-        try:
-            for chunk in chain(first, chunks):
-                window.append(pool.submit(_work, chunk, keep))
-                if len(window) > 2 * self.settings.workers:
-                    yield window.popleft().result()
-            while window:
-                yield window.popleft().result()
-        except BrokenProcessPool as exc:
-            raise BatchError(f"a worker process stopped: {exc}") from exc
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+
+# --- the library function of `clearance check` ---------------------------------------------------------
+
+
+class Interrupted(Exception):
+    """A run stopped by Ctrl-C (or SIGTERM turned into it): `run_id` is the run left unfinished in the
+    database, which `resume=True` continues (None when the run was not recorded or had not begun)."""
+
+    def __init__(self, run_id: int | None) -> None:
+        super().__init__(f"run {run_id} interrupted" if run_id is not None else "interrupted")
+        self.run_id = run_id
+
+
+@dataclass(frozen=True)
+class Checked:
+    """What `check` did: the whole run's summary (a resumed run counts the lines stored before too) and
+    its id in the run database (None with no database)."""
+
+    summary: Summary
+    run_id: int | None
+
+
+def check(
+    paths: list[str],
+    settings: Settings,
+    output: TextIO | None = None,
+    fmt: str = "text",
+    options: Options | None = None,
+    db: Store | Path | None = None,
+    resume: bool = False,
+    progress: Callable[[int], ProgressSink] | None = None,
+) -> Checked:
+    """Check the entry files `paths` and write one result per input line to `output` in `fmt` (a format of
+    `report.formats`, or `none`: nothing per line), recording the run in `db` if given (`resume`: continue
+    the unfinished run over the same files there). `progress(total_bytes)` makes the sink the run reports to.
+    Raises PackError, InputFileError, MatchError, StoreError, BatchError, OutputError or NoPackError (one-line
+    messages), and `Interrupted` on Ctrl-C."""
+    batch = None
+    try:
+        batch = Batch(paths, settings, db, resume=resume, keep_results=fmt != "none")
+        if progress is not None:
+            batch.progress = progress(sum(f.size or 0 for f in batch.files))
+        if fmt == "none":
+            for _ in batch.results():
+                pass
+        elif fmt == "jsonl":  # rendered by the workers: the same text as report/jsonl_format.py
+            assert output is not None
+            for text in batch.json_records():
+                output.write(text)
+                output.write("\n")
+        else:
+            assert output is not None
+            write(fmt, batch.results(), output, options)
+    except KeyboardInterrupt:
+        raise Interrupted(batch.run_id if batch is not None else None) from None
+    return Checked(batch.totals, batch.run_id)
 
 
 _RESULT_OPTIONS = ("input_format", "encoding", "sheet")
 _SPEED_OPTIONS = ("workers", "chunk_size")
 
 
-__all__ = ["Batch", "BatchError", "Settings", "StoreError", "check_chunk", "settle"]
+__all__ = ["Batch", "BatchError", "Interrupted", "Settings", "StoreError", "check"]

@@ -246,8 +246,6 @@ def _extra(raw: dict) -> dict[str, str]:
     return {k: v for k, v in normalise_keys(raw).items() if k not in _KNOWN}
 
 
-
-
 def _over_cap(packs: dict[str, Pack], destination: str | None, q: QuotaClaim, used: Decimal) -> Reason:
     """The condition's own action (e.g. reject) for a line past its cap."""
     pack = packs[destination or ""]

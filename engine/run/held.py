@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 from ..report.result import Result
 
 if TYPE_CHECKING:
-    from .batch import ChunkOut
     from .check import Checker
+    from .chunks import ChunkOut
 
 
 class HeldChunks:

@@ -10,7 +10,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from clearance.engine.entries import readers
+from clearance.engine.entries import json_reader, readers
 from clearance.engine.entries.readers import (
     LINE,
     PROBLEM,
@@ -147,7 +147,7 @@ def json_text(items: list[object]) -> str:
 
 @pytest.mark.parametrize("block", [1, 2, 3, 7, 64, 1 << 20])
 def test_json_array_streams_across_block_boundaries(tmp_path: Path, monkeypatch, block: int) -> None:
-    monkeypatch.setattr(readers, "JSON_BLOCK", block)
+    monkeypatch.setattr(json_reader, "JSON_BLOCK", block)
     items: list[object] = [*EXPECTED, 12345, "text", {"hts_code": "1", "value": 10.5, "nested": {"a": [1, 2]}}]
     records = list(read_records(write(tmp_path, "e.json", json_text(items))))
     assert columns(records[:2]) == EXPECTED
@@ -171,7 +171,7 @@ def test_json_array_streams_across_block_boundaries(tmp_path: Path, monkeypatch,
     ],
 )
 def test_json_errors_are_one_line(tmp_path: Path, monkeypatch, text: str, problem: str) -> None:
-    monkeypatch.setattr(readers, "JSON_BLOCK", 4)
+    monkeypatch.setattr(json_reader, "JSON_BLOCK", 4)
     with pytest.raises(InputFileError, match=problem) as info:
         list(read_records(write(tmp_path, "e.json", text)))
     assert "\n" not in str(info.value)

@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from clearance.cli.main import cli
 from clearance.engine import BUNDLED_RULES, Checker, load_pack
 from clearance.engine.reference.importer import HtsError, read_export
-from clearance.engine.resolve.stacking import topological
+from clearance.engine.resolve.plan import topological
 
 from ..conftest import SHARED
 from .test_hostile import FEATURES, GOOD, HEADER, one_line_error

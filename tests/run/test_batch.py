@@ -8,21 +8,16 @@ from pathlib import Path
 import pytest
 
 from clearance.engine import Checker, load_rules
-from clearance.engine.run.batch import (
-    GC_THRESHOLD,
-    Batch,
-    BatchError,
-    Chunk,
-    Settings,
-    check_chunk,
-    needs_settle,
-    settle,
-)
+from clearance.engine.run.batch import Batch, BatchError, Settings
+from clearance.engine.run.chunks import Chunk, check_chunk, needs_settle, settle
 from clearance.engine.run.store import Store, StoreError
+from clearance.engine.run.workers import GC_THRESHOLD
 
 from ..helpers import write_entries
 
 LAW = dt.date(2026, 11, 25)
+
+
 @pytest.fixture(scope="module")
 def files(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
     base = tmp_path_factory.mktemp("entries")
@@ -255,3 +250,39 @@ def test_json_records_are_the_results_as_jsonl_writes_them(rules: Path, files: l
     assert texts == [r.record_json() for r in results] and len(texts) == 400
     settled = [r for r in results if any(q.within is False for q in r.quota)]
     assert settled and all(r.verdict == "reject" for r in settled)  # lines past a cap are among them
+
+
+def test_check_is_the_library_function_of_clearance_check(rules: Path, files: list[str], tmp_path: Path) -> None:
+    import io
+    import json
+
+    from clearance.engine import check
+    from clearance.engine.run.batch import Interrupted
+
+    out = io.StringIO()
+    checked = check(files, Settings(rules=rules, law_as_of=LAW), out, "jsonl", db=tmp_path / "runs.db")
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert lines == run(files, rules) and checked.run_id == 1 and checked.summary.lines == 400
+    assert checked.summary.counts == {v: sum(r["verdict"] == v for r in lines) for v in checked.summary.counts}
+    assert check(files, Settings(rules=rules, law_as_of=LAW), fmt="none").run_id is None  # no database, no output
+
+    class Stop:
+        def __init__(self, total: int) -> None:
+            self.calls = 0
+
+        def update(self, lines: int, bytes_read: int) -> None:
+            raise KeyboardInterrupt
+
+        def close(self) -> None:
+            pass
+
+    with pytest.raises(Interrupted) as stopped:
+        check(
+            files,
+            Settings(rules=rules, law_as_of=LAW, chunk_size=50),
+            None,
+            "none",
+            db=tmp_path / "runs.db",
+            progress=Stop,
+        )
+    assert stopped.value.run_id == 2 and Store(tmp_path / "runs.db").run(2)["status"] == "interrupted"

@@ -1,0 +1,98 @@
+"""The unit of work of a batch run: `check_chunk(checker, chunk)`, a pure function of the rule packs and one
+chunk of raw records, which returns each line's store rows (and the `Result`s that the sequential step needs);
+`settle` is that sequential step (the cross-line caps), run in the main process in input order."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+from ..packs.load import Pack
+from ..report.result import Result
+from .check import Checker
+from .store import Row, encode
+
+
+@dataclass(frozen=True)
+class Chunk:
+    file: int
+    first_row: int
+    records: list[dict]
+    path: str | None = None  # the file's name, as results name it
+
+
+@dataclass
+class ChunkOut:
+    """One chunk's lines as store rows (and duty rows per line), in input order. `pending` holds the
+    results that `settle` must see (those with quota claims); `results` every result, or `texts` every
+    result's JSON record, if asked for."""
+
+    file: int
+    first_row: int
+    rows: list[Row]
+    duties: list[list[Row]]
+    pending: dict[int, Result] = field(default_factory=dict)
+    results: list[Result] | None = None
+    texts: list[str] | None = None
+
+
+KEEP = ("none", "results", "json")  # what a chunk's output carries besides its store rows
+
+
+def needs_settle(checker: Checker, result: Result) -> bool:
+    """Whether the sequential step can change this result: lines with quota claims (the cross-line caps) and
+    lines settled with their whole entry (`Checker.takes_part`); settle returns every other result unchanged
+    (tests/run/test_batch.py checks this)."""
+    return bool(result.quota) or checker.takes_part(result)
+
+
+def minor_units(packs: dict[str, Pack]) -> dict[str, int]:
+    return {p.header.currency: p.header.minor_unit for p in packs.values()}
+
+
+def check_chunk(checker: Checker, chunk: Chunk, keep: str = "none") -> ChunkOut:
+    """The pure unit of work: rule packs + one chunk of raw records -> the chunk's rows and, as `keep`
+    asks (see KEEP), its results or their JSON records (rendered here, in the worker)."""
+    if keep not in KEEP:
+        raise ValueError(f"keep must be one of {', '.join(KEEP)}, not {keep!r}")
+    results = checker.check_chunk(chunk.records, chunk.first_row)
+    if keep != "none" and chunk.path is not None:  # named here, in the worker, not in the main process
+        results = [r.model_copy(update={"file": chunk.path}) for r in results]
+    units = minor_units(checker.packs)
+    encoded = [encode(r, chunk.file, units) for r in results]
+    return ChunkOut(
+        file=chunk.file,
+        first_row=chunk.first_row,
+        rows=[row for row, _ in encoded],
+        duties=[duties for _, duties in encoded],
+        pending={n: r for n, r in enumerate(results) if needs_settle(checker, r)},
+        results=results if keep == "results" else None,
+        texts=[r.record_json() for r in results] if keep == "json" else None,
+    )
+
+
+def settle(checker: Checker, out: ChunkOut) -> ChunkOut:
+    """The sequential step, in the main process and in input order: caps across the whole run."""
+    if not out.pending:
+        return out
+    offsets = sorted(out.pending)
+    units = minor_units(checker.packs)
+    for n, result in zip(offsets, checker.settle([out.pending[n] for n in offsets]), strict=True):
+        put(out, n, result, units)
+    return out
+
+
+def put(out: ChunkOut, n: int, result: Result, units: dict[str, int]) -> None:
+    """Line `n` of the chunk, settled: its store rows and what the chunk carries."""
+    out.pending[n] = result
+    out.rows[n], out.duties[n] = encode(result, out.file, units)
+    if out.results is not None:
+        out.results[n] = result
+    if out.texts is not None:
+        out.texts[n] = result.record_json()
+
+
+def rules_hash(packs: dict[str, Pack]) -> str:
+    text = json.dumps(sorted((p.header.jurisdiction, p.id, p.content_hash) for p in packs.values()))
+    return hashlib.sha256(text.encode()).hexdigest()

@@ -37,9 +37,9 @@ def diff(
     output: str,
     exit_code: bool,
 ) -> None:
-    """What changes between two states of the law, per line and in total: duty deltas (refunds and extra
-    liability), verdict changes, and the measures responsible, with citations. The two states are two
-    --law-as-of dates, two --rules folders, or both (one of each applies to both sides).
+    """What changes for the lines of FILES between two states of the law, per line and in total: duty
+    deltas (refunds and extra liability), verdict changes, and the measures responsible, with citations.
+    The two states are two --law-as-of dates, two --rules folders, or both (one of each applies to both sides).
 
     Exit codes: 0 (with --exit-code: no line changed); 1 with --exit-code, some line changed; 2 usage,
     file or rule-pack error."""

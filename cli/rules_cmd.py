@@ -135,7 +135,7 @@ def list_cmd(
 @format_option(MEASURE_SHOW.names)
 @output_option()
 def show_cmd(measure_id: str, rules_path: Path | None, fmt: str, output: str) -> None:
-    """Document one measure: title, citations, dates, scope, rate, what it excludes and is excluded by."""
+    """Document the measure MEASURE_ID: title, citations, dates, scope, rate, what it excludes and is excluded by."""
     packs = _packs(rules_path)
     try:
         info = show(packs, measure_id)

@@ -63,7 +63,7 @@ def list_runs(fmt: str, output: str, db: Path | None) -> None:
 @output_option()
 @db_option(DB_HELP, inherit=True)
 def show(run_id: int, fmt: str, output: str, db: Path | None) -> None:
-    """A run's summary: files, rule packs, verdict counts, duty by measure and heading, top reasons."""
+    """The summary of run RUN_ID: files, rule packs, verdict counts, duty by measure and heading, top reasons."""
     store = _store(db)
     try:
         run = run_record(store, run_id)
@@ -78,7 +78,7 @@ def show(run_id: int, fmt: str, output: str, db: Path | None) -> None:
 @output_option("Write the lines here (not the database).")
 @db_option(DB_HELP, inherit=True)
 def export(run_id: int, fmt: str, output: str, db: Path | None) -> None:
-    """Every stored line of a run, in input order, in the output format of `clearance check`."""
+    """Every stored line of run RUN_ID, in input order, in the output format of `clearance check`."""
     store = _store(db)
     try:
         store.run(run_id)
@@ -92,7 +92,7 @@ def export(run_id: int, fmt: str, output: str, db: Path | None) -> None:
 @click.argument("run_ids", metavar="ID...", type=ID, nargs=-1, required=True)
 @db_option(DB_HELP, inherit=True)
 def delete(run_ids: tuple[int, ...], db: Path | None) -> None:
-    """Delete runs and every line stored for them (nothing is deleted if one of them is not there)."""
+    """Delete the runs ID... and every line stored for them (nothing is deleted if one of them is not there)."""
     store = _store(db)
     try:
         delete_runs(store, run_ids)

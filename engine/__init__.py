@@ -1,9 +1,11 @@
-"""clearance.engine: load -> match -> resolve -> report.
+"""clearance.engine: load -> read -> match -> resolve -> report, one sub-package per stage (README, The pipeline).
 
-- `load`: rule-pack folders (YAML) -> pydantic models (`model`), with named code lists.
-- `compile` + `match`: measures -> durable-rules rulesets; lines -> facts; which rules each line matches.
-- `resolve`: stacking, Decimal duties, conditions, declared-vs-computed, verdict.
-- `formats`: table, json, jsonl and csv writers of the results.
+The public API:
+
+- `check(paths, settings, output, fmt, ...)`: the library function of `clearance check` (files in, one result
+  per line out, the run recorded in a database if given); `Checker` checks records in this process.
+- `load_rules(folder)` / `load_pack(folder)` -> `Pack`; `PackError` for a pack that cannot be loaded.
+- `Result`: one line's verdict, duties and reasons.
 """
 
 from .packs.load import BUNDLED_RULES, Pack, PackError, load_pack, load_rules

@@ -347,9 +347,15 @@ def test_cli_import_editions_and_show(tmp_path: Path, hts_db: Path) -> None:
     assert "imported 35571 lines" in out.output and "in force from 2026-01-01" in out.output
     out = runner.invoke(cli, ["hts", "editions", "--db", str(db)])
     assert out.exit_code == 0 and out.output.startswith("2026\tfrom 2026-01-01")
-    out = runner.invoke(cli, ["hts", "show", "8703.23.01.40", "--date", "2026-03-01", "--db", str(db)])
+    out = runner.invoke(cli, ["hts", "editions", "--db", str(db), "--format", "json", "-o", str(tmp_path / "e.json")])
+    assert out.exit_code == 0 and out.output == ""
+    (edition,) = json.loads((tmp_path / "e.json").read_text())
+    assert edition["name"] == "2026" and edition["effective"] == "2026-01-01" and edition["lines"] == 35571
+    out = runner.invoke(cli, ["hts", "show", "8703.23.01.40", "--law-as-of", "2026-03-01", "--db", str(db)])
     assert out.exit_code == 0, out.output
     assert "general: 2.5% (from 8703.23.01)" in out.output and "measures covering it on 2026-03-01" in out.output
+    old = runner.invoke(cli, ["hts", "show", "8703.23.01.40", "--date", "2026-03-01", "--db", str(db)])
+    assert old.output == out.output  # --date: the old name of --law-as-of, still taken
     out = runner.invoke(
         cli, ["hts", "show", "87032301", "--date", "2025-10-01", "--db", str(hts_db), "--format", "json"]
     )

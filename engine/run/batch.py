@@ -1,8 +1,8 @@
 """A batch run: `clearance check` over whole files, in chunks, across worker processes, recorded in the run
 store, and `check`, the library function of that command.
 
-The main process reads the files into chunks, has them checked (`workers.in_order`: in this process or
-across worker processes, outputs back in input order), runs `chunks.settle` (the cross-line caps) on each,
+The main process reads the files into chunks, has them checked (`workers.in_order`: in this process, across
+worker processes or on a Dask cluster, outputs back in input order), runs `chunks.settle` (the cross-line caps) on each,
 then writes the chunk and the run's totals in one transaction. A resumed run skips the stored lines and
 replays the stored quota claims through `settle`, so its answers are those of an uninterrupted run."""
 
@@ -31,7 +31,7 @@ from .chunks import Chunk, ChunkOut, minor_units, put, rules_hash, settle
 from .held import HeldChunks
 from .inputs import input_file, read_as_recorded, running_elsewhere
 from .store import Store, StoreError, add_rows
-from .workers import WorkerError, WorkerSpec, fewer_collections, in_order
+from .workers import WorkerError, WorkerSpec, fewer_collections, in_order, reference_ids
 
 
 class BatchError(Exception):
@@ -51,6 +51,8 @@ class Settings:
     workers: int = 1
     chunk_size: int = CHUNK
     reference_db: Path | None = None  # a database holding reference data (HTSUS editions) to check lines against
+    executor: str = "local"  # where the chunks are checked: local processes or a Dask cluster (engine/run/workers.py)
+    scheduler: str | None = None  # the Dask scheduler's address (None: a local cluster of `workers` processes)
 
 
 class ProgressSink(Protocol):
@@ -162,8 +164,9 @@ class Batch:
         interrupted or failed, when this generator ends."""
         status = "failed"
         s = self.settings
-        spec = WorkerSpec(s.rules, self.law_as_of, s.destination, self.hash, os.getpid(), s.reference_db)
-        ordered = in_order(self.checker, self._chunks(), keep, s.workers, spec)
+        references = reference_ids(self.checker.references)
+        spec = WorkerSpec(s.rules, self.law_as_of, s.destination, self.hash, os.getpid(), s.reference_db, references)
+        ordered = in_order(self.checker, self._chunks(), keep, s.workers, spec, s.executor, s.scheduler)
         held = HeldChunks(self.checker, partial(put, units=minor_units(self.packs)))
         try:
             for out in ordered:
@@ -294,7 +297,7 @@ def check(
 
 
 _RESULT_OPTIONS = ("input_format", "encoding", "sheet")
-_SPEED_OPTIONS = ("workers", "chunk_size")
+_SPEED_OPTIONS = ("workers", "chunk_size", "executor")
 
 
 __all__ = ["Batch", "BatchError", "Interrupted", "Settings", "StoreError", "check"]

@@ -7,6 +7,7 @@ then resolved line by line. Every record yields exactly one `Result`."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
@@ -48,6 +49,9 @@ class Checker:
         self._match_keys: dict[str, MatchKeys] = {}
         self._validator = Validator(self.default_destination, self.contract)
         self._ledger = QuotaLedger()
+        # One thread at a time: the matchers keep per-session state (the hit set, the key cache) that two threads
+        # would mix up, silently (tests/run/test_threads.py). An executor runs one thread per Checker anyway.
+        self._lock = threading.RLock()
         self.entry_law = entry_law(packs.items())
         for destination in packs:  # compile now: a pack durable-rules cannot hold fails before any output
             self.engine(destination)
@@ -96,7 +100,8 @@ class Checker:
     def settle(self, results: list[Result]) -> list[Result]:
         """The sequential step after `check_chunk`: cross-line rules (quantity caps) that depend on every
         earlier line of the run. Call it on each chunk's results in input order, in one process."""
-        return [self._settle_one(r) if r.quota else r for r in results]
+        with self._lock:
+            return [self._settle_one(r) if r.quota else r for r in results]
 
     def _settle_one(self, result: Result) -> Result:
         claims, reasons = [], list(result.reasons)
@@ -114,6 +119,10 @@ class Checker:
     def check_chunk(self, records: list[dict], first_row: int) -> list[Result]:
         """A pure unit of work: the same chunk and packs always give the same results. The chunk is read
         column by column (`Validator`) and matched by key (`MatchKeys`); each line is then resolved."""
+        with self._lock:
+            return self._check_chunk(records, first_row)
+
+    def _check_chunk(self, records: list[dict], first_row: int) -> list[Result]:
         views = self._validator.lines(records, first_row)
         results: dict[int, Result] = {}
         groups: dict[str, list[LineView]] = {}

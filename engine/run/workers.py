@@ -1,6 +1,14 @@
-"""Worker processes of a batch run: each builds its own `Checker` from the rules folder (durable-rules hosts
-cannot be pickled) and checks chunks (`chunks.check_chunk`); `in_order` hands the chunks out, with a bounded
-window in flight so memory stays flat, and takes their outputs back in input order."""
+"""Where the unit of work of a batch run runs: one small executor interface, whatever runs it.
+
+An executor maps a unit of work (`chunks.check_chunk` with what to keep: rule packs + one chunk of raw records
+-> the chunk's output) over a stream of chunks and gives the outputs back in input order. What follows (the
+cross-line caps, per-entry settlement, recording) happens in the calling process, in one code path, whatever
+the executor. The unit of work runs on a `Checker` that the executor builds where the work runs, once per
+process, from a `WorkerSpec` (durable-rules hosts cannot be pickled, so a Checker never travels):
+
+- `InProcess`: this process, the run's own Checker (one worker, or a run of one chunk);
+- `ProcessPool`: worker processes on this machine (`--workers N`), a bounded window of chunks in flight;
+- `DaskCluster` (engine/run/dask_executor.py, the `clearance[dask]` extra): the workers of a Dask cluster."""
 
 from __future__ import annotations
 
@@ -10,49 +18,65 @@ import gc
 import os
 import signal
 from collections import deque
-from collections.abc import Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from functools import partial
 from itertools import chain, islice
 from pathlib import Path
+from typing import Any, Protocol, TypeVar
 
 from ..packs.load import PackError, load_rules
-from ..reference import references_in
+from ..reference import HtsReference, references_in
 from .check import Checker
 from .chunks import Chunk, ChunkOut, check_chunk, rules_hash
 
 GC_THRESHOLD = 50_000  # allocations between collections of the youngest generation (Python's default: 700)
+EXECUTORS = ("local", "dask")
+
+T = TypeVar("T")
+R = TypeVar("R")
+Unit = Callable[[Checker, T], R]  # the unit of work: a module-level function (or a partial of one), so it pickles
 
 
 class WorkerError(Exception):
-    """A worker process stopped. The message is one line."""
+    """The work could not be run (a worker process stopped, no cluster at the address). One line."""
 
 
-_worker: Checker | None = None
+class Executor(Protocol):
+    def map(self, unit: Unit[T, R], items: Iterable[T]) -> Iterator[R]:
+        """`unit(checker, item)` for each item, the outputs in input order. A generator: closing it (or its
+        end) stops the work still in flight."""
+        ...
 
 
 @dataclass(frozen=True)
 class WorkerSpec:
+    """What a worker needs to build the run's Checker itself: the rules folder (None: the bundled packs) and
+    their hash (a worker that loads other packs refuses to start), the law date, the default destination."""
+
     rules: Path | None
     law_as_of: dt.date
     destination: str | None
     rules_hash: str
     parent: int
     reference_db: Path | None = None
+    references: tuple = ()  # `reference_ids` of the reference data the run found in `reference_db`
+
+    def checker(self) -> Checker:
+        packs = load_rules(self.rules)
+        if rules_hash(packs) != self.rules_hash:
+            raise PackError("the rule packs are not the ones the run started with")
+        references = references_in(self.reference_db)
+        if reference_ids(references) != self.references:  # e.g. a remote worker without the run's database
+            raise PackError(f"the HTSUS reference data in {self.reference_db} is not the one the run started with")
+        return Checker(packs, self.law_as_of, self.destination, references)
 
 
-def _start_worker(spec: WorkerSpec) -> None:
-    global _worker
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process handles Ctrl-C and stops the pool
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the main process's handler, inherited by fork
-    _die_with_parent(spec.parent)
-    packs = load_rules(spec.rules)
-    if rules_hash(packs) != spec.rules_hash:
-        raise PackError("the rule packs changed while the run was starting")
-    _worker = Checker(packs, spec.law_as_of, spec.destination, references_in(spec.reference_db))
-    gc.freeze()  # the packs and compiled rules live as long as the worker: never scan them again
-    gc.set_threshold(GC_THRESHOLD, 10, 10)
+def reference_ids(references: dict[str, HtsReference]) -> tuple:
+    """Which reference data a Checker has: per schedule, the SHA-256 of each edition."""
+    return tuple(sorted((name, tuple(e.sha256 for e in ref.editions)) for name, ref in references.items()))
 
 
 @contextlib.contextmanager
@@ -68,9 +92,54 @@ def fewer_collections() -> Iterator[None]:
         gc.set_threshold(*before)
 
 
-def _work(chunk: Chunk, keep: str) -> ChunkOut:
+def long_lived(checker: Checker) -> Checker:
+    """The packs and compiled rules live as long as the worker: never scan them again."""
+    gc.freeze()
+    gc.set_threshold(GC_THRESHOLD, 10, 10)
+    return checker
+
+
+def windowed(submit: Callable[[T], Any], items: Iterable[T], window: int) -> Iterator[R]:
+    """Submit each item (`submit` gives a future with `.result()`), keep at most `window` in flight, and
+    yield their results in input order (memory stays flat however long the input)."""
+    flight: deque[Any] = deque()
+    for item in items:
+        flight.append(submit(item))
+        if len(flight) > window:
+            yield flight.popleft().result()
+    while flight:
+        yield flight.popleft().result()
+
+
+class InProcess:
+    """The unit of work in this process, on the run's own Checker."""
+
+    def __init__(self, checker: Checker) -> None:
+        self.checker = checker
+
+    def map(self, unit: Unit[T, R], items: Iterable[T]) -> Iterator[R]:
+        for item in items:
+            with fewer_collections():
+                out = unit(self.checker, item)
+            yield out
+
+
+# --- worker processes on this machine ----------------------------------------------------------------------
+
+_worker: Checker | None = None
+
+
+def _start_worker(spec: WorkerSpec) -> None:
+    global _worker
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process handles Ctrl-C and stops the pool
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the main process's handler, inherited by fork
+    _die_with_parent(spec.parent)
+    _worker = long_lived(spec.checker())
+
+
+def _work(unit: Unit[T, R], item: T) -> R:
     assert _worker is not None, "worker not started"
-    return check_chunk(_worker, chunk, keep)
+    return unit(_worker, item)
 
 
 def _die_with_parent(parent: int) -> None:
@@ -89,28 +158,49 @@ def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
+class ProcessPool:
+    """Worker processes on this machine, each with its own Checker (built by the pool's initializer)."""
+
+    def __init__(self, spec: WorkerSpec, workers: int) -> None:
+        self.spec = spec
+        self.workers = workers
+
+    def map(self, unit: Unit[T, R], items: Iterable[T]) -> Iterator[R]:
+        pool = ProcessPoolExecutor(self.workers, initializer=_start_worker, initargs=(self.spec,))
+        try:
+            yield from windowed(lambda item: pool.submit(_work, unit, item), items, 2 * self.workers)
+        except BrokenProcessPool as exc:
+            raise WorkerError(f"a worker process stopped: {exc}") from exc
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def executor(
+    name: str, spec: WorkerSpec, checker: Checker, workers: int, scheduler: str | None = None, one_chunk: bool = False
+) -> Executor:
+    """The executor a run asked for: `local` (in this process for one worker or one chunk, else a pool of
+    `workers` processes) or `dask` (the cluster at `scheduler`, or a local cluster of `workers` processes)."""
+    if name == "dask":
+        from .dask_executor import DaskCluster  # the optional extra: imported only when asked for
+
+        return DaskCluster(spec, scheduler, workers)
+    if name != "local":
+        raise WorkerError(f"no executor {name!r} (executors: {', '.join(EXECUTORS)})")
+    if workers <= 1 or one_chunk:
+        return InProcess(checker)
+    return ProcessPool(spec, workers)
+
+
 def in_order(
-    checker: Checker, chunks: Iterator[Chunk], keep: str, workers: int, spec: WorkerSpec
+    checker: Checker,
+    chunks: Iterator[Chunk],
+    keep: str,
+    workers: int,
+    spec: WorkerSpec,
+    name: str = "local",
+    scheduler: str | None = None,
 ) -> Iterator[ChunkOut]:
-    """Each chunk's output in input order: in this process for one worker or one chunk, else across
-    a pool of worker processes with a bounded window of chunks in flight."""
+    """Each chunk's output (`check_chunk`, keeping `keep`) in input order, from the executor `name`."""
     first = list(islice(chunks, 2))
-    if workers <= 1 or len(first) < 2:
-        for chunk in chain(first, chunks):
-            with fewer_collections():
-                out = check_chunk(checker, chunk, keep)
-            yield out
-        return
-    pool = ProcessPoolExecutor(workers, initializer=_start_worker, initargs=(spec,))
-    window: deque[Future[ChunkOut]] = deque()
-    try:
-        for chunk in chain(first, chunks):
-            window.append(pool.submit(_work, chunk, keep))
-            if len(window) > 2 * workers:
-                yield window.popleft().result()
-        while window:
-            yield window.popleft().result()
-    except BrokenProcessPool as exc:
-        raise WorkerError(f"a worker process stopped: {exc}") from exc
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    run = executor(name, spec, checker, workers, scheduler, one_chunk=len(first) < 2)
+    yield from run.map(partial(check_chunk, keep=keep), chain(first, chunks))

@@ -15,7 +15,17 @@ from typing import TextIO
 
 import click
 
-from clearance.cli.options import Choice, db_option, destination_option, law_as_of_option, output_option, rules_option
+from clearance.cli.options import (
+    Choice,
+    db_option,
+    destination_option,
+    executor_option,
+    law_as_of_option,
+    output_dir_option,
+    output_option,
+    rules_option,
+    scheduler_option,
+)
 from clearance.cli.output import fail, opened
 from clearance.cli.progress import Progress
 from clearance.cli.report_cmd import write_report
@@ -29,6 +39,7 @@ from clearance.engine.report.options import FAIL_ON, Options, OutputError
 from clearance.engine.run.batch import CHUNK, BatchError, Interrupted, Settings
 from clearance.engine.run.batch import check as check_entries
 from clearance.engine.run.check import NoPackError
+from clearance.engine.run.dataset import RunDataset
 from clearance.engine.run.store import StoreError
 from clearance.engine.run.workers import default_workers
 
@@ -68,9 +79,12 @@ from clearance.engine.run.workers import default_workers
     "--workers",
     type=click.IntRange(min=1),
     default=None,
-    help="Worker processes (default: all cores).",
+    help="Worker processes (default: all cores); with --executor dask, of the local cluster.",
 )
 @click.option("--chunk-size", type=click.IntRange(min=1), default=CHUNK, show_default=True, help="Lines per work unit.")
+@executor_option
+@scheduler_option
+@output_dir_option
 @db_option("Record the run and every line's result in this SQLite database (env CLEARANCE_DB).")
 @click.option("--no-db", is_flag=True, help="Do not record the run.")
 @click.option("--resume", is_flag=True, help="Continue the unfinished run over the same files in --db.")
@@ -95,6 +109,9 @@ def check(
     output: str,
     workers: int | None,
     chunk_size: int,
+    executor: str,
+    scheduler: str | None,
+    output_dir: Path | None,
     db: Path,
     no_db: bool,
     resume: bool,
@@ -106,6 +123,10 @@ def check(
 
     Exit codes: 0 no line fails; 1 a line fails (reject, or review with --fail-on review);
     2 usage, file or rule-pack error; 130 interrupted (continue with --resume)."""
+    if scheduler is not None and executor != "dask":
+        raise click.UsageError("--scheduler needs --executor dask")
+    if output_dir is not None and resume:
+        raise click.UsageError("--resume continues a run in --db, not one written to --output-dir")
     settings = Settings(
         rules=rules_path,
         law_as_of=law_as_of,
@@ -116,10 +137,15 @@ def check(
         workers=workers or default_workers(),
         chunk_size=chunk_size,
         reference_db=None if no_db else Path(db),  # HTSUS editions imported into it (`clearance hts import`)
+        executor=executor,
+        scheduler=scheduler,
     )
     if report_file is not None and no_db:
         fail("--report needs the run database: drop --no-db")
+    if report_file is not None and output_dir is not None:
+        fail("--report needs the run database: import the --output-dir run first (clearance runs import)")
     try:
+        store = RunDataset(output_dir) if output_dir is not None else None if no_db else db
         with opened(output, [*files, None if no_db else db]) as out, interrupt_on_sigterm():
             run = check_entries(
                 list(files),
@@ -127,29 +153,34 @@ def check(
                 out,
                 fmt,
                 _options(fail_on, files, out),
-                db=None if no_db else db,
+                db=store,
                 resume=resume,
                 progress=Progress if not quiet and sys.stderr.isatty() else None,
             )
     except (PackError, InputFileError, MatchError, StoreError, BatchError, OutputError, NoPackError) as exc:
         fail(str(exc))
     except Interrupted as exc:
-        click.echo(
-            f"Interrupted: run {exc.run_id} in {db} is unfinished; continue it with --resume"
-            if exc.run_id
-            else "Interrupted",
-            err=True,
-        )
+        click.echo(_interrupted(exc.run_id, db, output_dir), err=True)
         sys.exit(130)
     if not quiet:
         if fmt != "text":
             click.echo(run.summary.line(), err=True)
-        if run.run_id is not None:
+        if output_dir is not None:
+            click.echo(f"written to {output_dir} (load it with: clearance runs import {output_dir})", err=True)
+        elif run.run_id is not None:
             click.echo(f"recorded as run {run.run_id} in {db}", err=True)
     if report_file is not None and run.run_id is not None:
         write_report(Path(db), run.run_id, report_file, LINES, files)
     failing = sum(run.summary.counts.get(v, 0) for v in FAIL_ON[fail_on])
     sys.exit(1 if failing else 0)
+
+
+def _interrupted(run: int | None, db: Path, output_dir: Path | None) -> str:
+    if run is None:
+        return "Interrupted"
+    if output_dir is not None:
+        return f"Interrupted: the run written to {output_dir} is unfinished"
+    return f"Interrupted: run {run} in {db} is unfinished; continue it with --resume"
 
 
 def _options(fail_on: str, files: tuple[str, ...], output: TextIO) -> Options:

@@ -1,5 +1,6 @@
 """Every option shared by several commands, declared once: `--db`, `--rules`, `--law-as-of`, `--destination`,
-`-o/--output`, `--format`, and the values they take (a date, a run id or row number).
+`-o/--output`, `--format`, and the values they take (a date, a run id or row number); and where `check` runs its
+work (`--executor`, `--scheduler`) and puts its results (`--output-dir`).
 
 One vocabulary: every command that prints takes `-o FILE`; `--format text` is for people and `--format json` for
 programs wherever a command prints records; a date of law is always `--law-as-of`. Old names are still taken
@@ -12,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import click
+
+from clearance.engine.run.workers import EXECUTORS
 
 DB_FILE = "clearance.db"  # the clearance SQLite database when neither --db nor CLEARANCE_DB names one
 DB_PATH = click.Path(dir_okay=False, path_type=Path)
@@ -88,3 +91,27 @@ def output_option(help: str = "Write here instead of standard output.") -> Any:
     return click.option(
         "-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default="-", show_default=True, help=help
     )
+
+
+executor_option = click.option(
+    "--executor",
+    type=click.Choice(EXECUTORS),
+    default="local",
+    show_default=True,
+    help="Where the lines are checked: worker processes here (local), or a Dask cluster (dask: pip install "
+    "'clearance[dask]').",
+)
+scheduler_option = click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    default=None,
+    help="With --executor dask: the Dask scheduler, e.g. tcp://10.0.0.5:8786 (default: a local cluster of "
+    "--workers processes).",
+)
+output_dir_option = click.option(
+    "--output-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Write the run as a Parquet dataset here (a new folder; one file per chunk) instead of --db; "
+    "`clearance runs import DIR` loads it into a database.",
+)

@@ -1,4 +1,4 @@
-"""`clearance runs`: the runs recorded by `clearance check` (list, show, export, delete, prune). A thin shell
+"""`clearance runs`: the runs recorded by `clearance check` (list, show, export, import, delete, prune). A thin shell
 over `engine.run.store` and `engine.run.history`; the records are printed by `engine.report.runs_report`."""
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from clearance.engine.report.formats import FORMATS
 from clearance.engine.report.options import Options
 from clearance.engine.report.runs_report import RUN_LIST, RUN_SHOW
 from clearance.engine.report.summary import Summary
+from clearance.engine.run.dataset import import_dataset
 from clearance.engine.run.history import delete_runs, listing, prunable, run_record
 from clearance.engine.run.store import Store, StoreError
 
@@ -31,18 +32,22 @@ def _open(db: Path) -> Store:
 DB_HELP = "The run database (env CLEARANCE_DB)."
 
 
-def _store(db: Path | None) -> Store:
+def _db_path(db: Path | None) -> Path:
     """The database named on the subcommand, else on `runs`, else CLEARANCE_DB, else ./clearance.db."""
     ctx = click.get_current_context()
     parent = ctx.parent.params.get("db") if ctx.parent is not None else None
-    return _open(db or parent or Path(DB_FILE))
+    return db or parent or Path(DB_FILE)
+
+
+def _store(db: Path | None) -> Store:
+    return _open(_db_path(db))
 
 
 @click.group(invoke_without_command=True)
 @db_option(DB_HELP)
 @click.pass_context
 def runs(ctx: click.Context, db: Path | None) -> None:
-    """The runs recorded by `clearance check`: list them (no subcommand), show, export, delete, prune."""
+    """The runs recorded by `clearance check`: list them (no subcommand), show, export, import, delete, prune."""
     if ctx.invoked_subcommand is None:
         emit(RUN_LIST.emit(listing(_open(db)), "text"))
 
@@ -86,6 +91,20 @@ def export(run_id: int, fmt: str, output: str, db: Path | None) -> None:
         fail(str(exc))
     with opened(output, [store.path]) as out:
         FORMATS[fmt](store.records(run_id), out, Summary(), Options())
+
+
+@runs.command("import")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@db_option("The run database to load it into (created if need be; env CLEARANCE_DB).", inherit=True)
+def import_(folder: Path, db: Path | None) -> None:
+    """Load a run written with `clearance check --output-dir FOLDER` (a Parquet dataset) into the database as a
+    new run, every line and its duty lines, as if the run had been checked with --db."""
+    target = _db_path(db)
+    try:
+        run_id = import_dataset(folder, Store(target))
+    except StoreError as exc:
+        fail(str(exc))
+    say(f"imported {folder} as run {run_id} in {target}")
 
 
 @runs.command()

@@ -63,7 +63,7 @@ def _defs(chart_id: str, count: int) -> str:
 def bars(chart_id: str, title: str, desc: str, items: list[Bar]) -> Markup:
     """One horizontal bar per item, longest = the largest value, each labelled left and valued right."""
     top = max((b.value for b in items), default=0) or 1
-    span = WIDTH - LABEL - 130
+    span = WIDTH - LABEL - 190  # room right of the longest bar for its value
     rows = []
     for n, b in enumerate(items):
         y = 6 + n * (BAR + 8)
@@ -78,14 +78,20 @@ def bars(chart_id: str, title: str, desc: str, items: list[Bar]) -> Markup:
     return _svg(chart_id, title, desc, WIDTH, height, _defs(chart_id, 1) + "".join(rows))
 
 
-def columns(chart_id: str, title: str, desc: str, labels: list[str], series: list[Series]) -> Markup:
-    """Stacked columns, one per label (e.g. month), the series stacked bottom up, with a legend of swatches."""
+def columns(chart_id: str, title: str, desc: str, labels: list[str], series: list[Series], scale: str = "") -> Markup:
+    """Stacked columns, one per label (e.g. month), the series stacked bottom up, with a legend of swatches;
+    `scale` labels the line drawn at the height of the tallest column (its value)."""
     totals = [sum(s.values[i] for s in series) for i in range(len(labels))]
     top = max(totals, default=0) or 1
-    plot_h, base, left = 220, 240, 10
+    plot_h, base, left = 220, 250, 10
     step = max(12.0, (WIDTH - left - 10) / max(1, len(labels)))
     width = int(left + step * len(labels) + 10)
     body = [_defs(chart_id, len(series))]
+    if scale:
+        body.append(
+            f'<line x1="{left}" y1="{base - plot_h}" x2="{width - 10}" y2="{base - plot_h}" stroke="#888" '
+            f'stroke-dasharray="4 3"/><text x="{left}" y="{base - plot_h - 5}">{escape(scale)}</text>'
+        )
     for i, label in enumerate(labels):
         x, y = left + i * step, float(base)
         for n, s in enumerate(series):

@@ -179,8 +179,14 @@ def _by_month(charges: list[Charges], digits: dict[str, int]) -> list[dict]:
         totals = [sum(s.values[i] for s in series) for i in range(len(months))]
         text = [decimal_text(t, digits.get(cur, 0)) for t in totals]
         desc = "; ".join(f"{m}: {t} {cur}" for m, t in zip(months, text, strict=True))
+        top = max(totals, default=0)
         chart = charts.columns(
-            f"chart-month-{n}", f"Duty by month of entry ({cur}), stacked by measure family", desc, months, series
+            f"chart-month-{n}",
+            f"Duty by month of entry ({cur}), stacked by measure family",
+            desc,
+            months,
+            series,
+            f"{decimal_text(top, digits.get(cur, 0))} {cur} (the largest month)",
         )
         rows = [
             (m, t, [decimal_text(s.values[i], digits.get(cur, 0)) for s in series])

@@ -11,13 +11,15 @@ from pydantic.json_schema import models_json_schema
 
 from ..packs.load import Pack
 from ..packs.model import Measure, MeasureFile, PackHeader
+from ..packs.programme import ProgrammeFile
 from ..packs.queries import admits_origin, in_force, members, target_names
 from ..packs.source import SourceError, display, read_doc
 from ..packs.walk import pack_files
+from ..refunds.golden import RefundCaseFile
 from ..report.emit import text_and_json
 from .golden import CaseFile
 
-SCHEMA_KINDS = ("all", "pack", "measures", "list", "test")
+SCHEMA_KINDS = ("all", "pack", "measures", "list", "test", "refund-programme", "refund-test")
 
 
 class MeasureEntry(Measure):
@@ -50,6 +52,8 @@ _MODELS: dict[str, type[BaseModel]] = {
     "measures": MeasureFileSchema,
     "list": CodeListFile,
     "test": CaseFile,
+    "refund-programme": ProgrammeFile,
+    "refund-test": RefundCaseFile,
 }
 
 
@@ -61,7 +65,10 @@ def schema(kind: str = "all") -> dict:
         return out | _MODELS[kind].model_json_schema()
     refs, doc = models_json_schema([(model, "validation") for model in _MODELS.values()])
     out["title"] = "clearance rule pack file"
-    out["description"] = "pack.yaml, a measure file, a code list (lists/) or golden cases (*.test.yaml)."
+    out["description"] = (
+        "pack.yaml, a measure file, a code list (lists/), golden cases (*.test.yaml), or a refund programme or "
+        "its cases (refunds/)."
+    )
     out["anyOf"] = list(refs.values())
     out["$defs"] = doc["$defs"]
     return out

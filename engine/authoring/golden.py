@@ -30,6 +30,7 @@ import difflib
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -99,6 +100,9 @@ class Case(BaseModel):
         return [{k: "" if v is None else str(v) for k, v in line.items()} for line in self.lines or [self.line]]
 
 
+Cases = TypeVar("Cases", bound=BaseModel)
+
+
 class CaseFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -141,16 +145,18 @@ def read_cases(path: Path) -> object:
         raise PackError(f"{path}: cannot read golden cases: {str(exc).splitlines()[0]}") from exc
 
 
-def load_cases(path: Path) -> CaseFile:
+def load_cases(path: Path, model: type[Cases] = CaseFile) -> Cases:  # type: ignore[assignment]
+    """A golden-case file as `model` (line cases; refund cases are `refunds.golden.RefundCaseFile`)."""
     try:
-        return CaseFile.model_validate(read_cases(path))
+        return model.model_validate(read_cases(path))
     except ValidationError as exc:
         first = exc.errors()[0]
         raise PackError(f"{path}: {'.'.join(map(str, first['loc']))}: {first['msg']}") from exc
 
 
 def case_files(root: Path) -> list[Path]:
-    return [readable(f) for f in pack_files(root, f"*{TEST_SUFFIX}")]
+    """The line cases under `root` (a refund programme's cases, in `refunds/`, are entries: refunds/golden.py)."""
+    return [readable(f) for f in pack_files(root, f"*{TEST_SUFFIX}") if f.kind == "cases"]
 
 
 def _same(expected: Decimal, got: Decimal | None) -> str:

@@ -9,6 +9,7 @@ from pathlib import Path
 from ..packs.load import BUNDLED_RULES, PackError, load_rules
 from ..packs.source import display
 from ..packs.walk import TEST_SUFFIX
+from ..refunds.golden import is_refund_cases, refund_case_files, run_refund_file
 from ..report.emit import text_and_json
 from .golden import Outcome, case_files, run_file
 
@@ -33,16 +34,21 @@ def golden_test(
             raise PackError(f"{base}: golden cases are files named *{TEST_SUFFIX}")
         files, root = [base], pack_of(base)
     elif base.is_dir():
-        files, root = case_files(base), base
+        files, root = case_files(base) + refund_case_files(base), base
     else:
         raise PackError(f"{base}: no such file or folder")
     if not files:
         raise PackError(f"{base}: no golden cases (*{TEST_SUFFIX})")
     packs = load_rules(root)
-    outcomes = [o for f in files for o in run_file(f, packs, law_as_of)]
+    outcomes = [o for f in files for o in _runner(root, f)(f, packs, law_as_of)]
     if select:
         outcomes = [o for o in outcomes if select.lower() in o.id.lower()]
     return outcomes
+
+
+def _runner(root: Path, path: Path):  # type: ignore[no-untyped-def]
+    """Refund cases (entries, in a pack's `refunds/`) or line cases."""
+    return run_refund_file if is_refund_cases(root.resolve(), path.resolve()) else run_file
 
 
 def case_diff(outcome: Outcome) -> list[str]:

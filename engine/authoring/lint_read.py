@@ -14,8 +14,10 @@ from pydantic import ValidationError
 
 from ..packs.load import CodeList
 from ..packs.model import Measure, MeasureFile, PackHeader, Precedence
+from ..packs.programme import ProgrammeFile
 from ..packs.source import Doc, Loc, SourceError, plain_loc, read_doc
 from ..packs.walk import HEADER, list_code, list_name, pack_files, with_file_defaults
+from ..refunds.golden import RefundCaseFile
 from .golden import Case, CaseFile
 
 
@@ -212,6 +214,25 @@ def read_cases(src: PackSource, path: Path) -> None:
             continue  # reported above, with the file
 
 
+def read_refunds(src: PackSource, path: Path) -> None:
+    """A refund programme, or its golden cases (`refunds/*.test.yaml`), validated; the family it names must be
+    one of the pack's."""
+    doc = _doc(src, path)
+    if doc is None:
+        return
+    model = RefundCaseFile if path.name.endswith(".test.yaml") else ProgrammeFile
+    try:
+        parsed = model.model_validate(doc.data)
+    except ValidationError as exc:
+        schema_findings(src, doc, (), exc, "refund cases" if model is RefundCaseFile else "refund programme")
+        return
+    if isinstance(parsed, ProgrammeFile) and src.header is not None:
+        family = parsed.refund_programme.family
+        if family not in src.header.families:
+            where = doc.line(("refund_programme", "family"))
+            src.add("CL005", path, where, f"refund programme: no family {family!r} in pack.yaml `families`")
+
+
 def read_pack(root: Path) -> PackSource:
     """Every file of one pack folder, read and validated as far as it goes."""
     src = PackSource(root)
@@ -219,6 +240,7 @@ def read_pack(root: Path) -> PackSource:
     if not (root / HEADER).exists():  # reported as missing; a FIFO or device there is never opened
         read_header(src, root / HEADER)
     readers = {"header": read_header, "cases": read_cases, "list": read_list, "measures": read_measures}
+    readers |= {"programme": read_refunds, "refund-cases": read_refunds}
     for f in files:
         if f.problem is not None:  # outside the pack, or too big: reported, never read
             src.add("CL001", f.path, 1, f.problem)

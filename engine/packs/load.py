@@ -2,7 +2,8 @@
 
 A pack is a folder with `pack.yaml` (id, jurisdiction, currency, areas, documents, precedence), measure
 files anywhere below it (one file per legal instrument), and `lists/` (named tariff-code lists, CSV with
-an `hts_prefix` column or YAML with `codes`). Files ending in `.test.yaml` are golden cases, not rules.
+an `hts_prefix` column or YAML with `codes`), and `refunds/` (refund programmes, `programme.py`). Files ending in
+`.test.yaml` are golden cases, not rules.
 Any problem raises `PackError` with a one-line message naming the file; a pack never half-loads."""
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from .model import Measure, MeasureFile, PackHeader
+from .programme import ProgrammeFile, RefundProgramme
 from .references import reference_problems
 from .walk import HEADER, PackFile, list_code, list_name, pack_files, with_file_defaults
 
@@ -43,6 +45,7 @@ class Pack(BaseModel):
     root: Path
     files: tuple[str, ...]
     content_hash: str
+    programmes: tuple[RefundProgramme, ...] = ()
 
     @property
     def id(self) -> str:
@@ -164,6 +167,17 @@ def _measures_from(path: Path, data: object) -> list[Measure]:
     return out
 
 
+def _programme_from(path: Path, header: PackHeader) -> RefundProgramme:
+    """A refund programme file; the family it refunds must be one of the pack's."""
+    try:
+        programme = ProgrammeFile.model_validate(read_yaml(path)).refund_programme
+    except ValidationError as exc:
+        raise PackError(f"{path}: {_one_line(exc)}") from exc
+    if programme.family not in header.families:
+        raise PackError(f"{path}: refund programme {programme.id}: no family {programme.family!r} in pack.yaml")
+    return programme
+
+
 def load_pack(folder: Path | str) -> Pack:
     """Load and validate one pack folder."""
     root = Path(folder)
@@ -179,9 +193,10 @@ def load_pack(folder: Path | str) -> Pack:
     lists: dict[str, CodeList] = {}
     measures: list[Measure] = []
     names: list[str] = []
+    programmes: list[RefundProgramme] = []
     for f in files:
         path = readable(f)
-        if f.kind == "cases":
+        if f.kind in ("cases", "refund-cases"):
             continue
         digest.update(f.rel.encode() + b"\0" + path.read_bytes() + b"\0")
         names.append(f.rel)
@@ -190,6 +205,8 @@ def load_pack(folder: Path | str) -> Pack:
             if lst.name in lists:
                 raise PackError(f"{path}: list {lst.name!r} is defined twice")
             lists[lst.name] = lst
+        elif f.kind == "programme":
+            programmes.append(_programme_from(path, header))
         elif f.kind == "measures":
             measures.extend(_measures_from(path, read_yaml(path)))
     pack = Pack(
@@ -199,6 +216,7 @@ def load_pack(folder: Path | str) -> Pack:
         root=root,
         files=tuple(names),
         content_hash=digest.hexdigest(),
+        programmes=tuple(programmes),
     )
     check_references(pack)
     return pack

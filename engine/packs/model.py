@@ -7,6 +7,7 @@ and *conditions* that name *document codes* and an *action* when unmet."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from decimal import Decimal
 from typing import Annotated, Literal
@@ -325,6 +326,45 @@ class Precedence(Strict):
     replaces: list[str] = []  # earlier orders this one supersedes from its own `from` (ids)
 
 
+HEADING_RANGE = r"^\d{4}\.\d{2}\.\d{2}(-\d{4}\.\d{2}\.\d{2})?$"
+
+
+def _digits(heading: str) -> str:
+    return heading.replace(".", "")
+
+
+class Family(Strict):
+    """Chapter 99 headings (`9903.01.01-9903.01.05` ranges, both ends included, or single headings)."""
+
+    title: str
+    headings: list[Annotated[str, Field(pattern=HEADING_RANGE)]] = Field(min_length=1)
+    citations: list[str] = Field(min_length=1)
+    status: Literal["confirmed", "unconfirmed"] = "confirmed"
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Family:
+        for item in self.headings:
+            low, _, high = item.partition("-")
+            if high and _digits(high) < _digits(low):
+                raise ValueError(f"heading range {item}: the first heading is after the last")
+        return self
+
+    def covers(self, heading: str) -> bool:
+        """Whether a duty line's heading (`9903.02.73`, dotted or not) is one of the family's."""
+        return _in_ranges(tuple(self.headings), heading)
+
+
+@functools.lru_cache(maxsize=4096)
+def _in_ranges(ranges: tuple[str, ...], heading: str) -> bool:
+    digits = _digits(heading)
+    for item in ranges:
+        low, _, high = item.partition("-")
+        if len(digits) == len(_digits(low)) and _digits(low) <= digits <= _digits(high or low):
+            return True
+    return False
+
+
 class PackHeader(Strict):
     """`pack.yaml` at the top of a pack folder."""
 
@@ -343,6 +383,7 @@ class PackHeader(Strict):
     rounding: dict[Charge, ChargeRounding] = {}  # per charge kind; none: each line half up to the minor unit
     stale_after_days: int | None = Field(default=None, ge=1)  # lint CL014: newest `published` older than this
     tolerance: Tolerance | None = None  # declared vs computed, per entry (none: every difference counts)
+    families: dict[str, Family] = {}  # named sets of Chapter 99 headings (what a refund programme gives back)
 
 
 class MeasureFile(Strict):

@@ -3,7 +3,8 @@ loader (which stops at the first problem), lint (which reports every problem wit
 tests and the catalog (which finds where a measure is written) all go through these.
 
 A pack folder holds `pack.yaml`, code lists under `lists/` (`*.yaml` or `*.csv`), measure files (any other
-`*.yaml`) and golden cases (`*.test.yaml`). Only regular files are read: FIFOs, devices and dangling links
+`*.yaml`), golden cases (`*.test.yaml`), and refund programmes with their cases under `refunds/`.
+Only regular files are read: FIFOs, devices and dangling links
 are skipped unread; a link that leads outside the folder, or a file over `MAX_PACK_FILE` bytes, is a
 problem named before a byte of it is read."""
 
@@ -20,9 +21,10 @@ from typing import Literal
 HEADER = "pack.yaml"
 TEST_SUFFIX = ".test.yaml"
 LISTS = "lists/"
+REFUNDS = "refunds"  # a pack's folder of refund programmes and their golden cases (entries in, status out)
 MAX_PACK_FILE = 16 << 20  # bytes of one pack file (the largest shipped list is a few hundred KB)
 
-FileKind = Literal["header", "list", "measures", "cases", "other"]
+FileKind = Literal["header", "list", "measures", "cases", "programme", "refund-cases", "other"]
 
 
 @dataclass(frozen=True)
@@ -34,8 +36,11 @@ class PackFile:
 
 
 def kind_of(path: Path, rel: str) -> FileKind:
+    refunds = REFUNDS in rel.split("/")[:-1]  # `refunds/` of a pack, or `<pack>/refunds/` of a rules folder
     if path.name.endswith(TEST_SUFFIX):
-        return "cases"
+        return "refund-cases" if refunds else "cases"
+    if refunds:
+        return "programme" if path.suffix == ".yaml" else "other"
     if rel == HEADER:
         return "header"
     if rel.startswith(LISTS):

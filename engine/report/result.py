@@ -107,6 +107,8 @@ class Result(BaseModel):
     # Declared minus computed duty (negative: under-declared), when the line declared its duty. Not part of the
     # record: the entry's settlement sums it (the liquidation tolerance is per entry, 19 CFR 159.6).
     declared_difference: Decimal | None = Field(default=None, exclude=True)
+    # the duty the filer declared, rounded as the pack rounds (not in the record: its reasons say it)
+    declared_duty: Decimal | None = Field(default=None, exclude=True)
 
     def other_charges(self) -> tuple[tuple[str, Decimal, list[DutyLine]], ...]:
         """The charges besides customs duty, by name: (`taxes`, total, lines), (`fees`, total, lines)."""

@@ -20,6 +20,7 @@ from .charges import Charges, added_basis, charge_lines, rounding_of
 from .declared import compare_declared, declared_difference
 from .entry_checks import input_reasons
 from .plan import Edge, plan
+from .refund import refund_reasons
 
 _NONE: frozenset[str] = frozenset()
 _NO_EDGES: tuple[Edge, ...] = ()
@@ -122,6 +123,7 @@ def resolve(compiled: CompiledPack, line: Line, refs: frozenset[RuleRef]) -> Res
     reasons += (e.note for e in fired)
     total = charges.totals["duty"] + sum((z.amount for z in zero_lines), ZERO)  # zero lines: 0.00, not 0
     reasons += compare_declared(compiled, line, duties, total, applied, excluded)
+    reasons += refund_reasons(compiled, duties, total, line.declared_duty)
     result = _result(line, header.currency, duties, reasons, excluded, header.minor_unit, total, claims, charges)
     difference = declared_difference(line, total, header.minor_unit)
     return result.model_copy(update={"declared_difference": difference}) if difference else result
@@ -207,4 +209,5 @@ def _result(
         reasons=reasons,
         excluded=excluded,
         quota=quota or [],
+        declared_duty=None if line.declared_duty is None else round_money(line.declared_duty, minor_unit),
     )

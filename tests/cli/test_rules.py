@@ -129,6 +129,8 @@ def test_rules_schema_covers_every_shipped_file() -> None:
         "MeasureFileSchema",
         "CodeListFile",
         "CaseFile",
+        "ProgrammeFile",
+        "RefundCaseFile",
     }
     measure = schema["$defs"]["MeasureEntry"]
     assert "citations" not in measure["required"]  # defaults to the file's
@@ -138,6 +140,8 @@ def test_rules_schema_covers_every_shipped_file() -> None:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         if path.name == "pack.yaml":
             kind = "PackHeader"
+        elif "refunds" in path.parts:
+            kind = "RefundCaseFile" if path.name.endswith(".test.yaml") else "ProgrammeFile"
         elif path.name.endswith(".test.yaml"):
             kind = "CaseFile"
         elif "lists" in path.parts:

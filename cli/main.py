@@ -11,6 +11,7 @@ from clearance.cli.diff_cmd import diff
 from clearance.cli.explain_cmd import explain
 from clearance.cli.hts_cmd import hts
 from clearance.cli.output import OutputGuard
+from clearance.cli.refunds_cmd import refunds
 from clearance.cli.report_cmd import report
 from clearance.cli.rules_cmd import rules
 from clearance.cli.runs_cmd import runs
@@ -23,7 +24,7 @@ def cli() -> None:
     reject), the duties measure by measure, and the reasons with their legal citations."""
 
 
-for command in (check, runs, report, rules, explain, diff, hts):
+for command in (check, runs, report, rules, explain, diff, hts, refunds):
     cli.add_command(command)
 
 

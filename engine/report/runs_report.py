@@ -55,6 +55,10 @@ def render_run(run: dict) -> str:
         f"  {r['lines']:>9,}  {r['severity']:<7} {r['rule']:<32} e.g. {printable(r['example'])[:100]}"
         for r in run["top_reasons"]
     ]
+    if run.get("refunds"):
+        out.append("\nrefunds by status (entries, `clearance refunds`):")
+        for r in run["refunds"]:
+            out.append(f"  {r['status']:<9} {r['entries']:>9,} entries {r['refundable']:>18,} {r['currency']}")
     return "\n".join(out)
 
 

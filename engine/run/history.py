@@ -22,9 +22,11 @@ def listing(store: Store) -> list[dict]:
 
 
 def run_record(store: Store, run_id: int) -> dict:
-    """One run: its row, files, duty by measure and heading, and its most frequent reasons. StoreError if none."""
+    """One run: its row, files, duty by measure and heading, its most frequent reasons, and its entries' refunds by
+    status (a `clearance refunds` run). StoreError if none."""
     run = _decoded(store.run(run_id)) | {"files": store.files(run_id)}
-    return run | {"duty_by_measure": store.duty_by_measure(run_id), "top_reasons": store.top_reasons(run_id)}
+    run |= {"duty_by_measure": store.duty_by_measure(run_id), "top_reasons": store.top_reasons(run_id)}
+    return run | {"refunds": store.refunds_by_status(run_id)}
 
 
 def delete_runs(store: Store, run_ids: Sequence[int]) -> None:

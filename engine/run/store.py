@@ -31,6 +31,7 @@ import sqlite_utils
 from pydantic import TypeAdapter
 from sqlite_utils import Database as _Database  # bound now: tests replace sqlite_utils.Database
 
+from ..packs.programme import STATUSES
 from ..report.result import LINE_FIELDS, VERDICTS, Result
 from ..report.summary import Summary
 from .inputs import InputFile, same_input, schema_problem
@@ -330,6 +331,34 @@ class Store:
             "AND json_extract(r.value, '$.severity') != 'info' GROUP BY 1, 2 ORDER BY lines DESC, rule LIMIT ?"
         )
         return list(self.db.query(sql, [run_id, limit]))
+
+
+    # --- refunds (clearance refunds): one row per entry of a run, in a table of its own ---------------------
+
+    def write_refunds(self, run_id: int, rows: Sequence[dict]) -> None:
+        """The run's entries as the refund programme sorted them (see `refunds.run`), all or nothing."""
+        with self.writing():
+            self.db.execute(REFUNDS_TABLE)
+            self.db["refunds"].insert_all(({"run_id": run_id, **r} for r in rows), batch_size=1000)
+
+    def refunds_by_status(self, run_id: int) -> list[dict]:
+        """Entries and refundable amount (a decimal string, summed exactly) per status and currency."""
+        if not self.db["refunds"].exists():
+            return []
+        sql = "SELECT status, currency, refundable FROM refunds WHERE run_id = ? ORDER BY rowid"
+        sums: dict[tuple[str, str], list] = {}
+        for r in self.db.query(sql, [run_id]):
+            row = sums.setdefault((r["status"], r["currency"]), [0, Decimal(0)])
+            row[0] += 1
+            row[1] += Decimal(r["refundable"])
+        rows = [{"status": s, "currency": c, "entries": n, "refundable": a} for (s, c), (n, a) in sums.items()]
+        order = {status: n for n, status in enumerate(STATUSES)}
+        return sorted(rows, key=lambda r: (order.get(r["status"], len(order)), r["currency"]))
+
+
+REFUNDS_TABLE = """CREATE TABLE IF NOT EXISTS refunds (
+    run_id INTEGER REFERENCES runs(id), entry_number TEXT, status TEXT, rule TEXT, phase TEXT, refundable TEXT,
+    currency TEXT, deadline TEXT, declaration TEXT)"""
 
 
 def _same(stored: dict, given: InputFile) -> bool:

@@ -16,9 +16,10 @@ from clearance.engine.entries.readers import InputFileError
 from clearance.engine.match.matcher import MatchError
 from clearance.engine.refunds import run as library
 from clearance.engine.refunds.declarations import Sorted
-from clearance.engine.run.batch import BatchError, Settings, default_workers
+from clearance.engine.run.batch import BatchError, Settings
 from clearance.engine.run.check import NoPackError
 from clearance.engine.run.store import StoreError
+from clearance.engine.run.workers import WorkerError, default_workers
 
 
 @click.command()
@@ -69,7 +70,10 @@ def refunds(
     )
     try:
         run = library.refunds(list(files), settings, None if no_db else db, day, folder)
-    except (PackError, InputFileError, MatchError, StoreError, BatchError, NoPackError, library.RefundError) as exc:
+    except (PackError, InputFileError, MatchError, StoreError, BatchError, WorkerError, NoPackError) as exc:
+        fail(str(exc))
+        return
+    except library.RefundError as exc:
         fail(str(exc))
         return
     except OSError as exc:  # the output folder cannot be made or written

@@ -97,6 +97,7 @@ def page(figures: RunFigures, lines: int = LINES, db_name: str = "clearance.db")
         "declared": [
             (d.kind, d.currency, d.lines, decimal_text(d.minor, digits.get(d.currency, 0))) for d in figures.declared()
         ],
+        "refunds": [(r["status"], r["currency"], r["entries"], f"{r['refundable']:,}") for r in figures.refunds()],
         "reasons": figures.top_reasons(),
         "flagged": [Listed(file, r, calculation(r), _sort_key(r, digits), _headline(r)) for file, r in flagged],
         "more": [(v, counts[v] - sum(r.verdict == v for _, r in flagged)) for v in FLAGGED],

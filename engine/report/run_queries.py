@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from sqlite_utils import Database
 
-from ..run.store import decode
+from ..run.store import decode, refunds_by_status
 from .result import Result
 
 FLAGGED = ("reject", "invalid", "review")  # the verdicts the report lists line by line, in this order
@@ -158,6 +158,10 @@ class RunFigures:
             sums[key][0] += 1
             sums[key][1] += amount
         return [Declared(cur, kind, n, minor) for (cur, kind), (n, minor) in sorted(sums.items())]
+
+    def refunds(self) -> list[dict]:
+        """The run's entries by IEEPA refund status (a `clearance refunds` run; none otherwise)."""
+        return refunds_by_status(self.db, self.run_id)
 
     def flagged(self, limit: int) -> Iterator[tuple[int, Result]]:
         """Up to `limit` lines of each flagged verdict, the largest duty first, as (file, `Result`)."""

@@ -342,18 +342,22 @@ class Store:
             self.db["refunds"].insert_all(({"run_id": run_id, **r} for r in rows), batch_size=1000)
 
     def refunds_by_status(self, run_id: int) -> list[dict]:
-        """Entries and refundable amount (a decimal string, summed exactly) per status and currency."""
-        if not self.db["refunds"].exists():
-            return []
-        sql = "SELECT status, currency, refundable FROM refunds WHERE run_id = ? ORDER BY rowid"
-        sums: dict[tuple[str, str], list] = {}
-        for r in self.db.query(sql, [run_id]):
-            row = sums.setdefault((r["status"], r["currency"]), [0, Decimal(0)])
-            row[0] += 1
-            row[1] += Decimal(r["refundable"])
-        rows = [{"status": s, "currency": c, "entries": n, "refundable": a} for (s, c), (n, a) in sums.items()]
-        order = {status: n for n, status in enumerate(STATUSES)}
-        return sorted(rows, key=lambda r: (order.get(r["status"], len(order)), r["currency"]))
+        return refunds_by_status(self.db, run_id)
+
+
+def refunds_by_status(db: sqlite_utils.Database, run_id: int) -> list[dict]:
+    """Entries and refundable amount (Decimal, summed exactly) per refund status and currency, in the order of the
+    statuses; none for a run that was not a `clearance refunds` run."""
+    if not db["refunds"].exists():
+        return []
+    sums: dict[tuple[str, str], list] = {}
+    for r in db.query("SELECT status, currency, refundable FROM refunds WHERE run_id = ?", [run_id]):
+        row = sums.setdefault((r["status"], r["currency"]), [0, Decimal(0)])
+        row[0] += 1
+        row[1] += Decimal(r["refundable"])
+    rows = [{"status": s, "currency": c, "entries": n, "refundable": a} for (s, c), (n, a) in sums.items()]
+    order = {status: n for n, status in enumerate(STATUSES)}
+    return sorted(rows, key=lambda r: (order.get(r["status"], len(order)), r["currency"]))
 
 
 REFUNDS_TABLE = """CREATE TABLE IF NOT EXISTS refunds (

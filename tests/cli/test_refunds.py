@@ -72,6 +72,10 @@ def test_entries_sorted_declared_and_summarised(tmp_path: Path) -> None:
     assert len(rows) == 7 and rows[0]["declaration"] == "cape-declaration-1.csv" and rows[0]["lines"] == "2"
     shown = invoke("runs", "show", "1", "--db", tmp_path / "r.db", code=0).stdout
     assert "refunds by status" in shown and "claim             2 entries          23,100.00 USD" in shown
+    invoke("report", "1", "--db", tmp_path / "r.db", "-o", tmp_path / "run.html", code=0)
+    page = (tmp_path / "run.html").read_text()
+    assert 'data-refund="claim" data-currency="USD">23,100.00</td>' in page
+    assert 'data-refund="protest" data-currency="USD">12,500.00</td>' in page
 
 
 def test_ten_thousand_entries_give_two_cape_files(tmp_path: Path) -> None:

@@ -4,7 +4,7 @@
 
 The same reader, the same SQLite schema (tables, indexes, WAL), the same chunks (`CHUNK` lines) in one
 transaction each, and the same running totals as `clearance check --db`; only the checking is left out
-(every line is stored as `accept` with no duty, reasons or exclusions)."""
+(every line is stored as `accept` with no duty, reasons or exclusions: a result batch made column by column)."""
 
 from __future__ import annotations
 
@@ -12,16 +12,23 @@ import sys
 from itertools import islice
 
 from clearance.engine.entries.readers import RecordSource
+from clearance.engine.report.result_batch import IDENTITY, NO_PLAN, ResultBatch
 from clearance.engine.report.summary import Summary
 from clearance.engine.run.batch import CHUNK
 from clearance.engine.run.inputs import InputFile, file_digest
-from clearance.engine.run.store import Store, add_rows
+from clearance.engine.run.store import Store
 
 
-def row(file: int, n: int, rec: dict) -> tuple:
-    get = rec.get
-    ids = (get("entry_number"), get("line_number"), get("destination"), get("hts_code"), get("origin"))
-    return (file, n, *ids, get("entry_date"), "accept", "0", "", "[]", "[]", "[]", "[]", "{}")
+def batch(first: int, records: list[dict]) -> ResultBatch:
+    """The records as a batch of `accept` lines with no duty, reasons or exclusions, column by column."""
+    b = ResultBatch(row=list(range(first, first + len(records))))
+    for name in IDENTITY:
+        getattr(b, name).extend(rec.get(name) for rec in records)
+    n = len(records)
+    b.verdict, b.currency = ["accept"] * n, [""] * n
+    b.total_duty, b.total_taxes, b.total_fees = [0] * n, [0] * n, [0] * n
+    b.declared_duty, b.plan, b.duty_start = [None] * n, [NO_PLAN] * n, [0] * (n + 1)
+    return b
 
 
 def floor(path: str, db: str) -> int:
@@ -32,10 +39,10 @@ def floor(path: str, db: str) -> int:
     totals, first = Summary(), 1
     records = iter(RecordSource(path))
     while chunk := list(islice(records, CHUNK)):
-        rows = [row(0, first + k, rec) for k, rec in enumerate(chunk)]
-        add_rows(totals, rows)
-        first += len(rows)
-        store.write_chunk(run_id, 0, first - 1, rows, [], totals)
+        b = batch(first, chunk)
+        totals.add(b)
+        first += len(chunk)
+        store.write_batch(run_id, b, first - 1, totals)
     store.finish(run_id, "finished")
     return totals.lines
 

@@ -25,9 +25,9 @@ STAGES = {
     "lines -> facts (compile.fact)": [("compile.py", "fact")],
     "match (durable-rules, cache)": [("match.py", "match")],
     "resolve (stacking, duties, reasons)": [("resolve.py", "resolve")],
-    "encode rows (store.encode)": [("store.py", "encode")],
+    "result batch (adapter.from_results)": [("adapter.py", "from_results")],
     "settle (cross-line caps)": [("check.py", "settle")],
-    "write SQLite (store.write_chunk)": [("store.py", "write_chunk")],
+    "write SQLite (store.write_batch)": [("store.py", "write_batch")],
 }
 
 

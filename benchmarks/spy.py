@@ -26,7 +26,7 @@ WORKER_STAGES = {
     "match keys (MatchKeys.key)": ("MatchKeys.key",),
     "match: durable-rules on new keys (Matcher.match)": ("Matcher.match",),
     "resolve (stacking, duties, reasons)": ("resolve",),
-    "encode rows (store.encode)": ("encode",),
+    "result batch (from_results)": ("from_results",),
     "send results back (pickling)": ("_sendback_result",),
 }
 MAIN_STAGES = {
@@ -34,7 +34,7 @@ MAIN_STAGES = {
     "send chunks to workers": ("ProcessPoolExecutor.submit", "Queue._feed"),
     "receive results": ("_ExecutorManagerThread.run",),
     "settle (cross-line caps)": ("settle",),
-    "write SQLite (Store.write_chunk)": ("Store.write_chunk",),
+    "write SQLite (Store.write_batch)": ("Store.write_batch",),
     "load and compile rule packs": ("Batch.__init__",),
 }
 

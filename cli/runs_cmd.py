@@ -11,6 +11,7 @@ import click
 
 from clearance.cli.options import DB_FILE, ID, db_option, format_option, output_option, parse_date
 from clearance.cli.output import emit, fail, opened, say
+from clearance.engine.report import jsonl_format
 from clearance.engine.report.formats import FORMATS
 from clearance.engine.report.options import Options
 from clearance.engine.report.runs_report import RUN_LIST, RUN_SHOW
@@ -90,7 +91,10 @@ def export(run_id: int, fmt: str, output: str, db: Path | None) -> None:
     except StoreError as exc:
         fail(str(exc))
     with opened(output, [store.path]) as out:
-        FORMATS[fmt](store.records(run_id), out, Summary(), Options())
+        if fmt == "jsonl":  # rendered from the stored columns, as `check --format jsonl` renders them
+            jsonl_format.write_batches(store.batches(run_id), out)
+        else:
+            FORMATS[fmt](store.records(run_id), out, Summary(), Options())
 
 
 @runs.command("import")

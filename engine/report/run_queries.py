@@ -1,27 +1,28 @@
 """The figures of one stored run, for the HTML report: the report's ONE door into the run store.
 
 Everything here is an SQL aggregate (or a bounded read of the lines the report lists) over the run database as
-`engine/run/store.py` writes it: `runs`, `run_files`, `results` (a row per line, reasons as JSON) and `duties`
-(a row per charge line with its amount in exact minor units). Money leaves this module as integers of minor units
-with the currency's digits; `decimal_text` turns them into the Decimal text the page prints. When the store's
-normalised tables land (issue #13: lines, content-addressed reasons, a `results` view), only this module changes.
+`engine/run/store_schema.py` makes it: `runs`, `run_files`, `lines` (a narrow row per line, money in minor units,
+`declared_delta`), `line_duties` with their `duty_components`, and the `line_reasons_all` view (every reason of a
+line, its message filled in). Money leaves this module as integers of minor units with the currency's digits;
+`decimal_text` turns them into the Decimal text the page prints.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlite_utils import Database
 
-from ..run.store import decode, refunds_by_status
+from ..run.store import refunds_by_status
+from ..run.store_lines import read_picked
+from .adapter import to_results
 from .result import Result
 
 FLAGGED = ("reject", "invalid", "review")  # the verdicts the report lists line by line, in this order
-CHARGE_TOTALS = (("duty", "duty"), ("taxes", "tax"), ("fees", "fee"))  # runs column, duties.charge
+CHARGE_TOTALS = (("duty", "duty"), ("taxes", "tax"), ("fees", "fee"))  # runs column, duty_components.charge
 
 
 def decimal_text(minor: int, digits: int) -> str:
@@ -94,28 +95,22 @@ class RunFigures:
         }
 
     def charges(self) -> list[Charges]:
-        """Every charge line of the run, summed by month, measure, heading, currency and charge: one pass."""
+        """Every charge line of the run, summed by month, measure, heading, currency and charge: one pass (amounts
+        are stored as exact minor units of the line's currency)."""
         sql = """
-            SELECT substr(r.entry_date, 1, 7) AS month, d.measure, d.charge, d.currency,
-              CASE WHEN r.hts_code LIKE replace(d.heading, '.', '') || '%' THEN NULL ELSE d.heading END AS heading,
-              count(*) AS lines, sum(d.amount_minor) AS minor, count(d.amount_minor) AS exact
-            FROM duties AS d JOIN results AS r ON r.run_id = d.run_id AND r.file = d.file AND r.row = d.row
-            WHERE d.run_id = ? GROUP BY 1, 2, 3, 4, 5"""
-        out = []
-        for r in self.db.query(sql, [self.run_id]):
-            if r["exact"] != r["lines"]:  # an amount finer than the currency's minor unit: never summed as a float
-                raise ValueError(f"run {self.run_id}: {r['measure']} has amounts that are not whole minor units")
-            out.append(
-                Charges(r["month"], r["measure"], r["heading"], r["currency"], r["charge"], r["lines"], r["minor"])
-            )
-        return out
+            SELECT substr(l.entry_date, 1, 7) AS month, c.measure, c.charge, l.currency,
+              CASE WHEN l.hts_code LIKE replace(c.heading, '.', '') || '%' THEN NULL ELSE c.heading END AS heading,
+              count(*) AS lines, sum(d.amount) AS minor
+            FROM line_duties AS d JOIN lines AS l ON l.id = d.line_id JOIN duty_components AS c ON c.id = d.component_id
+            WHERE l.run_id = ? GROUP BY 1, 2, 3, 4, 5"""
+        return [
+            Charges(r["month"], r["measure"], r["heading"], r["currency"], r["charge"], r["lines"], r["minor"])
+            for r in self.db.query(sql, [self.run_id])
+        ]
 
     def entry_dates(self) -> tuple[str | None, str | None]:
-        row = next(
-            self.db.query(
-                "SELECT min(entry_date) AS a, max(entry_date) AS b FROM results WHERE run_id = ?", [self.run_id]
-            )
-        )
+        sql = "SELECT min(entry_date) AS a, max(entry_date) AS b FROM lines WHERE run_id = ?"
+        row = next(self.db.query(sql, [self.run_id]))
         return row["a"], row["b"]
 
     def hts_editions(self, first: str | None, last: str | None) -> list[dict]:
@@ -128,36 +123,23 @@ class RunFigures:
         return [e for e in editions if start <= e["effective"] <= (last or first)]
 
     def top_reasons(self, limit: int = 10) -> list[TopReason]:
-        """The most frequent error and warning reasons (by rule) with an example and its citation."""
+        """The most frequent error and warning reasons (by rule) of the flagged lines, with an example and its
+        citation."""
         sql = f"""
-            SELECT json_extract(j.value, '$.severity') AS severity, json_extract(j.value, '$.rule') AS rule,
-              count(*) AS lines, min(json_extract(j.value, '$.message')) AS example,
-              min(json_extract(j.value, '$.citation')) AS citation
-            FROM results AS r, json_each(r.reasons) AS j
-            WHERE r.run_id = ? AND r.verdict IN ({_marks(FLAGGED)}) AND json_extract(j.value, '$.severity') != 'info'
+            SELECT a.severity, a.rule, count(*) AS lines, min(a.message) AS example, min(a.citation) AS citation
+            FROM lines AS l JOIN line_reasons_all AS a ON a.line_id = l.id
+            WHERE l.run_id = ? AND l.verdict IN ({_marks(FLAGGED)}) AND a.severity != 'info'
             GROUP BY 1, 2 ORDER BY lines DESC, rule LIMIT ?"""
         return [TopReason(**r) for r in self.db.query(sql, [self.run_id, *FLAGGED, limit])]
 
     def declared(self) -> list[Declared]:
-        """Under- and over-declared duty per currency. The schema on main keeps the declared amount only in the
-        `declared.duty` reason's words (engine/resolve/declared.py); the normalised store has a column for it."""
+        """Under- and over-declared duty per currency, from each line's declared-minus-computed difference."""
         sql = f"""
-            SELECT r.currency, json_extract(j.value, '$.message') AS message
-            FROM results AS r, json_each(r.reasons) AS j
-            WHERE r.run_id = ? AND r.verdict IN ({_marks(FLAGGED)})
-              AND json_extract(j.value, '$.rule') = 'declared.duty'"""
-        sums: dict[tuple[str, str], list[int]] = {}
-        for r in self.db.query(sql, [self.run_id, *FLAGGED]):
-            found = _DECLARED.match(r["message"])
-            if found is None:
-                raise ValueError(f"run {self.run_id}: unknown declared-duty wording: {r['message']!r}")
-            kind = "under" if found["under"] else "over"
-            key = (r["currency"], kind)
-            amount = minor_of(found["under"] or found["over"], self.digits.get(r["currency"], 0))
-            sums.setdefault(key, [0, 0])
-            sums[key][0] += 1
-            sums[key][1] += amount
-        return [Declared(cur, kind, n, minor) for (cur, kind), (n, minor) in sorted(sums.items())]
+            SELECT currency, CASE WHEN declared_delta < 0 THEN 'under' ELSE 'over' END AS kind, count(*) AS lines,
+              sum(abs(declared_delta)) AS minor
+            FROM lines WHERE run_id = ? AND verdict IN ({_marks(FLAGGED)}) AND declared_delta != 0
+            GROUP BY 1, 2 ORDER BY 1, 2"""
+        return [Declared(**r) for r in self.db.query(sql, [self.run_id, *FLAGGED])]
 
     def refunds(self) -> list[dict]:
         """The run's entries by IEEPA refund status (a `clearance refunds` run; none otherwise)."""
@@ -165,17 +147,15 @@ class RunFigures:
 
     def flagged(self, limit: int) -> Iterator[tuple[int, Result]]:
         """Up to `limit` lines of each flagged verdict, the largest duty first, as (file, `Result`)."""
-        paths = [f["path"] for f in self.files]
         for verdict in FLAGGED:
-            sql = """SELECT id FROM results WHERE run_id = ? AND verdict = ?
-                     ORDER BY length(total_duty) DESC, total_duty DESC, file, row LIMIT ?"""
+            sql = """SELECT l.id FROM lines AS l JOIN run_files AS f ON f.id = l.file_id
+                     WHERE l.run_id = ? AND l.verdict = ? ORDER BY l.total_duty DESC, f.position, l.row LIMIT ?"""
             ids = [r["id"] for r in self.db.query(sql, [self.run_id, verdict, limit])]
-            rows = {r["id"]: r for r in self.db.query(f"SELECT * FROM results WHERE id IN ({_marks(ids)})", ids)}
+            picked = read_picked(self.db.conn, ids) if ids else {}
+            results = {id(b): to_results(b) for _, b, _ in picked.values()}
             for i in ids:
-                yield rows[i]["file"], decode(rows[i], paths[rows[i]["file"]])
-
-
-_DECLARED = re.compile(r"under-declared by (?P<under>[0-9.]+) |over-declared: refund of (?P<over>[0-9.]+) ")
+                file, batch, n = picked[i]
+                yield file, results[id(batch)][n]
 
 
 def _marks(values: tuple | list) -> str:

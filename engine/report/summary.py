@@ -1,5 +1,5 @@
 """One run's totals: lines per verdict and duty, taxes and fees per currency. The output formats fill them in as
-results stream past; the run database keeps them with each chunk (`run.store.add_rows`) and reads them back."""
+results stream past; the run database adds up each stored batch (`add`) and keeps the totals with it."""
 
 from __future__ import annotations
 
@@ -7,7 +7,10 @@ from collections.abc import Iterable, Iterator
 from decimal import Decimal
 
 from .result import VERDICTS, Result
+from .result_batch import ResultBatch
+from .result_batch import money as decimal_text
 
+SUMS = {"duty": "total_duty", "taxes": "total_taxes", "fees": "total_fees"}  # attribute: batch column
 CHECKED = ("accept", "review", "reject")  # the verdicts of lines that were checked; `invalid` is counted apart
 
 
@@ -34,6 +37,25 @@ class Summary:
         for r in results:
             self.count(r.verdict, r.currency, r.total_duty, r.total_taxes, r.total_fees)
             yield r
+
+    def add(self, b: ResultBatch) -> None:
+        """A batch's lines, summed per currency in minor units (exact), as `count` counts each line."""
+        for verdict in b.verdict:
+            self.counts[verdict] += 1
+        minor: dict[str, dict[str, int]] = {name: {} for name in SUMS}
+        for n, (currency, duty) in enumerate(zip(b.currency, b.total_duty, strict=True)):
+            if not currency or duty is None:
+                continue
+            minor["duty"][currency] = minor["duty"].get(currency, 0) + duty
+            for name in ("taxes", "fees"):
+                amount = getattr(b, SUMS[name])[n]
+                if amount:
+                    minor[name][currency] = minor[name].get(currency, 0) + amount
+        for name, per_currency in minor.items():
+            sums = getattr(self, name)
+            for currency, units in per_currency.items():
+                amount = Decimal(decimal_text(units, b.minor_units.get(currency, 0)))
+                sums[currency] = sums.get(currency, Decimal(0)) + amount
 
     def count(
         self, verdict: str, currency: str | None, duty: Decimal | None, taxes: Decimal | None, fees: Decimal | None

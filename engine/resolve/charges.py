@@ -19,6 +19,7 @@ from ..entries.line import Line
 from ..match.compile import CompiledPack
 from ..packs.model import CHARGES, Charge, ChargeRounding, Measure, PackHeader
 from ..report.result import DutyLine, Reason
+from ..report.result_batch import DUTY_NOTE
 from .amount import Settled, measure_reason, own_basis
 
 
@@ -133,6 +134,12 @@ def charge_lines(
         )
         totals[m.charge] += rounding.total.apply(s.amount) if rounding.total else amount
         reasons.append(
-            measure_reason(m, "info", f"{s.heading} {m.title}: {s.rate} on {basis} {basis_value} = {amount}")
+            measure_reason(
+                m,
+                "info",
+                DUTY_NOTE.format(
+                    heading=s.heading, title=m.title, rate=s.rate, basis=basis, basis_value=basis_value, amount=amount
+                ),
+            )
         )
     return Charges(lines, totals)

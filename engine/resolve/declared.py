@@ -13,6 +13,7 @@ from ..duty.codes import format_code
 from ..duty.expression import round_money
 from ..entries.line import Line
 from ..report.result import DutyLine, Excluded, Reason
+from ..report.result_batch import OVER_DECLARED, UNDER_DECLARED
 from .amount import Settled, cite
 
 if TYPE_CHECKING:
@@ -120,7 +121,7 @@ def compare_declared(
                     severity="error",
                     rule="declared.duty",
                     citation=citation,
-                    message=f"under-declared by {-diff} {cur}: declared {declared_duty}, computed {total}",
+                    message=UNDER_DECLARED.format(under=-diff, currency=cur, declared=declared_duty, total=total),
                 )
             )
         elif diff > 0:
@@ -129,7 +130,7 @@ def compare_declared(
                     severity="warning",
                     rule="declared.duty",
                     citation=citation,
-                    message=f"over-declared: refund of {diff} {cur} (declared {declared_duty}, computed {total})",
+                    message=OVER_DECLARED.format(over=diff, currency=cur, declared=declared_duty, total=total),
                 )
             )
     return reasons

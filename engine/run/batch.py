@@ -4,7 +4,7 @@ store, and `check`, the library function of that command.
 The main process reads the files into chunks, has them checked (`workers.in_order`: in this process, across
 worker processes or on a Dask cluster, outputs back in input order), runs `chunks.settle` (the cross-line caps) on each,
 then writes the chunk and the run's totals in one transaction. A resumed run skips the stored lines and
-replays the stored quota claims through `settle`, so its answers are those of an uninterrupted run."""
+replays the stored quota claims (`Checker.replay`), so its answers are those of an uninterrupted run."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ import json
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, replace
-from functools import partial
 from importlib import metadata
 from itertools import islice
 from pathlib import Path
@@ -30,7 +29,8 @@ from .check import CHUNK, Checker, require_pack
 from .chunks import Chunk, ChunkOut, minor_units, put, rules_hash, settle
 from .held import HeldChunks
 from .inputs import input_file, read_as_recorded, running_elsewhere
-from .store import Store, StoreError, add_rows
+from .interrupts import held_signals
+from .store import Store, StoreError
 from .workers import WorkerError, WorkerSpec, fewer_collections, in_order, reference_ids
 
 
@@ -142,11 +142,10 @@ class Batch:
         self.totals = self.store.totals(self.run_id)
 
     def _replay_quota(self) -> None:
-        """Rebuild the caps' ledger from the stored claims, as they stood before settling."""
+        """Rebuild the caps' ledger from the stored claims, in input order."""
         assert self.store is not None and self.run_id is not None
-        for stored in self.store.quota_results(self.run_id):
-            claims = [q.model_copy(update={"used_before": None, "within": None}) for q in stored.quota]
-            self.checker.settle([stored.model_copy(update={"quota": claims})])
+        with held_signals():  # durable-rules counts them in this process
+            self.checker.replay(self.store.quota_claims(self.run_id))
 
     def results(self) -> Iterator[Result]:
         """Run: yield each line's result in input order (only if `keep_results`), storing as it goes."""
@@ -167,17 +166,22 @@ class Batch:
         references = reference_ids(self.checker.references)
         spec = WorkerSpec(s.rules, self.law_as_of, s.destination, self.hash, os.getpid(), s.reference_db, references)
         ordered = in_order(self.checker, self._chunks(), keep, s.workers, spec, s.executor, s.scheduler)
-        held = HeldChunks(self.checker, partial(put, units=minor_units(self.packs)))
+        held = HeldChunks(self.checker, put)
         try:
-            for out in ordered:
-                with fewer_collections():
-                    ready = held.feed(settle(self.checker, out))
+            # fewer collections for the whole run, between chunks too: restoring Python's default at each chunk's
+            # end had the collector rescan that chunk's young objects (README, Speed)
+            with fewer_collections():
+                for out in ordered:
+                    with held_signals():
+                        ready = held.feed(settle(self.checker, out))
+                        for done in ready:
+                            self._record(done)
+                    yield from ready
+                with held_signals():
+                    ready = held.close()
                     for done in ready:
                         self._record(done)
                 yield from ready
-            for done in held.close():
-                self._record(done)
-                yield done
             status = "finished"
         except WorkerError as exc:
             raise BatchError(str(exc)) from exc
@@ -200,12 +204,12 @@ class Batch:
             # the run stays unfinished (as it is): the first error is the one to report
 
     def _record(self, out: ChunkOut) -> None:
-        add_rows(self.totals, out.rows)
-        last = out.first_row + len(out.rows) - 1
-        self.done[out.file] = last
+        batch = out.batch
+        self.totals.add(batch)
+        last = batch.row[-1]
+        self.done[batch.file] = last
         if self.store is not None and self.run_id is not None:
-            duties = [d for per_line in out.duties for d in per_line]
-            self.store.write_chunk(self.run_id, out.file, last, out.rows, duties, self.totals)
+            self.store.write_batch(self.run_id, batch, last, self.totals)
         if self.progress is not None:
             self.progress.update(self.totals.lines, self._bytes_read())
 

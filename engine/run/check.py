@@ -103,11 +103,15 @@ class Checker:
         with self._lock:
             return [self._settle_one(r) if r.quota else r for r in results]
 
+    def replay(self, claims: Iterable[QuotaClaim]) -> None:
+        """Count claims settled before (a resumed run's stored lines, in input order) against their caps."""
+        for q in claims:
+            self._ledger.claim(_cap_key(q), q.units, q.limit)
+
     def _settle_one(self, result: Result) -> Result:
         claims, reasons = [], list(result.reasons)
         for q in result.quota:
-            key = f"{q.measure}|{q.condition}|{q.key}|{q.year}"
-            used, within = self._ledger.claim(key, q.units, q.limit)
+            used, within = self._ledger.claim(_cap_key(q), q.units, q.limit)
             if q.within is not None:  # settled before (a resumed run replays it): counted, decision kept
                 claims.append(q)
                 continue
@@ -197,7 +201,8 @@ class Checker:
             line.destination if line else ((cols.get("destination") or self.default_destination or "").upper())
         )
         pack = self.packs.get(destination)
-        return _invalid(row, cols, problems, line, destination, pack.header.currency if pack else "")
+        zero = Decimal(0).scaleb(-pack.header.minor_unit) if pack else Decimal(0)  # no taxes or fees: 0.00 USD
+        return _invalid(row, cols, problems, line, destination, pack.header.currency if pack else "", zero)
 
 
 class NoPackError(ValueError):
@@ -211,6 +216,10 @@ def require_pack(packs: dict[str, Pack], destination: str | None) -> None:
         raise NoPackError(f"no rule pack for destination {destination!r} (packs: {', '.join(sorted(packs)) or 'none'})")
 
 
+def _cap_key(q: QuotaClaim) -> str:
+    return f"{q.measure}|{q.condition}|{q.key}|{q.year}"
+
+
 def no_pack(destination: str) -> InputProblem:
     return InputProblem(column="destination", message=f"no rule pack for destination {destination}")
 
@@ -220,7 +229,13 @@ def engine_error(exc: Exception) -> InputProblem:
 
 
 def _invalid(
-    row: int, cols: dict[str, str], problems: list[InputProblem], line: Line | None, destination: str, currency: str
+    row: int,
+    cols: dict[str, str],
+    problems: list[InputProblem],
+    line: Line | None,
+    destination: str,
+    currency: str,
+    zero: Decimal,
 ) -> Result:
     return Result(
         row=row,
@@ -232,6 +247,8 @@ def _invalid(
         entry_date=line.entry_date.isoformat() if line else (cols.get("entry_date") or None),
         verdict="invalid",
         total_duty=None,
+        total_taxes=zero,  # rounded like every total of a line (the record prints 0.00 in USD)
+        total_fees=zero,
         currency=currency,
         reasons=[
             Reason(severity="error", rule=f"input.{p.column}", message=f"{p.column}: {p.message}") for p in problems

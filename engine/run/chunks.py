@@ -1,5 +1,5 @@
 """The unit of work of a batch run: `check_chunk(checker, chunk)`, a pure function of the rule packs and one
-chunk of raw records, which returns each line's store rows (and the `Result`s that the sequential step needs);
+chunk of raw records, which returns the chunk's result batch (and the `Result`s that the sequential step needs);
 `settle` is that sequential step (the cross-line caps), run in the main process in input order."""
 
 from __future__ import annotations
@@ -9,9 +9,11 @@ import json
 from dataclasses import dataclass, field
 
 from ..packs.load import Pack
+from ..report.adapter import from_results, replace_line, settled
+from ..report.records import Renderer
 from ..report.result import Result
+from ..report.result_batch import ResultBatch
 from .check import Checker
-from .store import Row, encode
 
 
 @dataclass(frozen=True)
@@ -24,20 +26,20 @@ class Chunk:
 
 @dataclass
 class ChunkOut:
-    """One chunk's lines as store rows (and duty rows per line), in input order. `pending` holds the
-    results that `settle` must see (those with quota claims); `results` every result, or `texts` every
-    result's JSON record, if asked for."""
+    """One chunk's lines as a result batch, in input order. `pending` holds the results that the sequential
+    step must see (see `needs_settle`); `results` every result, or `texts` every line's JSON record, if asked for."""
 
-    file: int
-    first_row: int
-    rows: list[Row]
-    duties: list[list[Row]]
+    batch: ResultBatch
     pending: dict[int, Result] = field(default_factory=dict)
     results: list[Result] | None = None
     texts: list[str] | None = None
 
+    @property
+    def file(self) -> int:
+        return self.batch.file
 
-KEEP = ("none", "results", "json")  # what a chunk's output carries besides its store rows
+
+KEEP = ("none", "results", "json")  # what a chunk's output carries besides its batch
 
 
 def needs_settle(checker: Checker, result: Result) -> bool:
@@ -52,23 +54,19 @@ def minor_units(packs: dict[str, Pack]) -> dict[str, int]:
 
 
 def check_chunk(checker: Checker, chunk: Chunk, keep: str = "none") -> ChunkOut:
-    """The pure unit of work: rule packs + one chunk of raw records -> the chunk's rows and, as `keep`
+    """The pure unit of work: rule packs + one chunk of raw records -> the chunk's result batch and, as `keep`
     asks (see KEEP), its results or their JSON records (rendered here, in the worker)."""
     if keep not in KEEP:
         raise ValueError(f"keep must be one of {', '.join(KEEP)}, not {keep!r}")
     results = checker.check_chunk(chunk.records, chunk.first_row)
     if keep != "none" and chunk.path is not None:  # named here, in the worker, not in the main process
         results = [r.model_copy(update={"file": chunk.path}) for r in results]
-    units = minor_units(checker.packs)
-    encoded = [encode(r, chunk.file, units) for r in results]
+    batch = from_results(results, chunk.file, chunk.path, minor_units(checker.packs))
     return ChunkOut(
-        file=chunk.file,
-        first_row=chunk.first_row,
-        rows=[row for row, _ in encoded],
-        duties=[duties for _, duties in encoded],
+        batch=batch,
         pending={n: r for n, r in enumerate(results) if needs_settle(checker, r)},
         results=results if keep == "results" else None,
-        texts=[r.record_json() for r in results] if keep == "json" else None,
+        texts=Renderer(batch).records() if keep == "json" else None,
     )
 
 
@@ -77,20 +75,27 @@ def settle(checker: Checker, out: ChunkOut) -> ChunkOut:
     if not out.pending:
         return out
     offsets = sorted(out.pending)
-    units = minor_units(checker.packs)
     for n, result in zip(offsets, checker.settle([out.pending[n] for n in offsets]), strict=True):
-        put(out, n, result, units)
+        if result is not out.pending[n]:  # a cap claim counted: verdict, claims and reasons appended
+            settled(out.batch, n, out.pending[n], result)
+            kept(out, n, result)
     return out
 
 
-def put(out: ChunkOut, n: int, result: Result, units: dict[str, int]) -> None:
-    """Line `n` of the chunk, settled: its store rows and what the chunk carries."""
+def put(out: ChunkOut, n: int, result: Result) -> None:
+    """Line `n` of the chunk, settled with its entry (its charges, reasons and verdict may all change)."""
+    if result is not out.pending.get(n):
+        replace_line(out.batch, n, result)
+        kept(out, n, result)
+
+
+def kept(out: ChunkOut, n: int, result: Result) -> None:
+    """What the chunk carries besides its batch, for a line settled after the batch was made."""
     out.pending[n] = result
-    out.rows[n], out.duties[n] = encode(result, out.file, units)
     if out.results is not None:
         out.results[n] = result
     if out.texts is not None:
-        out.texts[n] = result.record_json()
+        out.texts[n] = result.record_json()  # the text the batch renders (tests/report/test_records.py)
 
 
 def rules_hash(packs: dict[str, Pack]) -> str:

@@ -3,10 +3,10 @@ its import into a run database (`clearance runs import DIR`).
 
 DIR holds `run.json` (the run as the `runs` and `run_files` tables record it: options, rule packs, files, status)
 and one Parquet file per chunk, `part-FFFF-RRRRRRRRRR.parquet` (file position, first row: the names sort in input
-order), with the `results` columns of the run store (store.RESULT_COLUMNS: one row per line, the lists as JSON
-text). The run writes it as it writes a run database, by one writer (the client), a chunk at a time; a part file
-appears whole or not at all. The import reads each line back as its `Result` and stores it as `clearance check`
-would: the database's rows, duty lines and totals are those of the same run checked with `--db`."""
+order), one row per line: `file`, `row` and `record`, the line's JSON record as `--format jsonl` writes it. The run
+writes it as it writes a run database, by one writer (the client), a chunk at a time; a part file appears whole
+or not at all. The import reads each line back as its `Result` and stores it as `clearance check` would: the
+database's rows, duty lines and totals are those of the same run checked with `--db`."""
 
 from __future__ import annotations
 
@@ -17,10 +17,13 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from ..report.adapter import from_results
+from ..report.records import Renderer
 from ..report.result import Result
+from ..report.result_batch import ResultBatch
 from ..report.summary import Summary
 from .inputs import InputFile
-from .store import RESULT_COLUMNS, Row, Store, StoreError, _now, add_rows, decode, encode
+from .store import Store, StoreError, _now
 
 MANIFEST = "run.json"
 FORMAT = "clearance-run-dataset/1"
@@ -37,7 +40,7 @@ def _arrow() -> tuple[Any, Any]:
 
 def _schema() -> Any:
     pa, _ = _arrow()
-    return pa.schema([(c, pa.int64() if c in ("file", "row") else pa.string()) for c in RESULT_COLUMNS])
+    return pa.schema([("file", pa.int64()), ("row", pa.int64()), ("record", pa.string())])
 
 
 class RunDataset:
@@ -60,13 +63,13 @@ class RunDataset:
         self._write_manifest()
         return 1
 
-    def write_chunk(
-        self, run_id: int, file: int, lines_in_file: int, rows: Sequence[Row], duties: Sequence[Row], totals: Summary
-    ) -> None:
-        """One part file for the chunk (its `duties` rows are rebuilt from the rows on import)."""
+    def write_batch(self, run_id: int, batch: ResultBatch, lines_in_file: int, totals: Summary) -> None:
+        """One part file for the chunk: each line's record (the import makes the batch again from them)."""
         pa, pq = _arrow()
-        table = pa.Table.from_pylist([dict(zip(RESULT_COLUMNS, r, strict=True)) for r in rows], schema=self.schema)
-        name = f"part-{file:04d}-{rows[0][1]:010d}.parquet"
+        file = batch.file
+        columns = {"file": [file] * len(batch), "row": batch.row, "record": Renderer(batch).records()}
+        table = pa.Table.from_pydict(columns, schema=self.schema)
+        name = f"part-{file:04d}-{batch.row[0]:010d}.parquet"
         try:
             pq.write_table(table, self.root / f".{name}")
             os.replace(self.root / f".{name}", self.root / name)  # whole or not at all
@@ -126,13 +129,12 @@ def import_dataset(root: str | Path, store: Store) -> int:
     run_id = store.begin_run(meta, files, units)
     totals, done = Summary(), [0] * len(files)
     for lines in parts(root):
-        results = [decode(line, None) for line in lines]
+        results = [Result.model_validate_json(line["record"]) for line in lines]
         file = lines[0]["file"]
         _in_order(root, done, file, results)
-        encoded = [encode(r, file, units) for r in results]
-        rows = [row for row, _ in encoded]
-        add_rows(totals, rows)
-        store.write_chunk(run_id, file, done[file], rows, [d for _, ds in encoded for d in ds], totals)
+        batch = from_results(results, file, files[file].path, units)
+        totals.add(batch)
+        store.write_batch(run_id, batch, done[file], totals)
     expected = [f["lines"] for f in manifest["files"]]
     if done != expected:
         raise StoreError(f"{root}: lines per file {done}, the run recorded {expected}: dataset incomplete")

@@ -7,6 +7,7 @@ import json
 from collections.abc import Sequence
 
 from .store import Store
+from .store_lines import delete_run
 
 CHARGES = ("duty", "taxes", "fees")
 
@@ -30,16 +31,14 @@ def run_record(store: Store, run_id: int) -> dict:
 
 
 def delete_runs(store: Store, run_ids: Sequence[int]) -> None:
-    """Delete runs with everything stored for them (every table keyed by run_id), in one transaction.
+    """Delete runs with everything stored for them (their lines and what only those lines hold; the shared rows
+    stay, other runs may use them), in one transaction.
     StoreError (nothing deleted) if one of them is not there."""
     for run_id in run_ids:
         store.run(run_id)
-    tables = [t for t in store.db.table_names() if t != "runs" and "run_id" in store.db[t].columns_dict]
     with store.writing() as conn:
         for run_id in run_ids:
-            for table in tables:
-                conn.execute(f"DELETE FROM [{table}] WHERE run_id = ?", [run_id])
-            conn.execute("DELETE FROM runs WHERE id = ?", [run_id])
+            delete_run(conn, run_id)
 
 
 def prunable(store: Store, before: dt.date | None = None, keep: int | None = None) -> list[int]:

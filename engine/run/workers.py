@@ -31,6 +31,7 @@ from ..packs.load import PackError, load_rules
 from ..reference import HtsReference, references_in
 from .check import Checker
 from .chunks import Chunk, ChunkOut, check_chunk, rules_hash
+from .interrupts import held_signals
 
 GC_THRESHOLD = 50_000  # allocations between collections of the youngest generation (Python's default: 700)
 EXECUTORS = ("local", "dask")
@@ -119,7 +120,7 @@ class InProcess:
 
     def map(self, unit: Unit[T, R], items: Iterable[T]) -> Iterator[R]:
         for item in items:
-            with fewer_collections():
+            with fewer_collections(), held_signals():  # durable-rules matches in this process
                 out = unit(self.checker, item)
             yield out
 

@@ -17,6 +17,7 @@ from clearance.cli.main import cli
 from clearance.engine.run.store import SCHEMA_VERSION, Store
 
 from ..conftest import ROOT
+from ..run.schema3 import write_schema3
 
 FEATURES = ROOT / "tests" / "fixtures" / "packs" / "features"
 HEADER = "entry_number,line_number,hts_code,origin,value,entry_date"
@@ -85,7 +86,7 @@ def test_the_run_store_counts_invalid_lines_apart(entries: Path, tmp_path: Path)
 
 def test_a_schema_2_run_database_is_upgraded_in_place(entries: Path, tmp_path: Path) -> None:
     db = tmp_path / "old.db"
-    Store(db).close()
+    write_schema3(db, [], {})
     conn = sqlite3.connect(db)
     conn.execute("ALTER TABLE runs DROP COLUMN invalid")  # as schema 2 made it
     conn.execute("UPDATE clearance_meta SET value = '2' WHERE key = 'schema_version'")

@@ -134,7 +134,7 @@ def children(pid: int) -> list[int]:
 def stored(db: Path) -> int:
     try:
         with sqlite3.connect(db, timeout=1) as con:
-            return con.execute("SELECT count(*) FROM results").fetchone()[0]
+            return con.execute("SELECT count(*) FROM lines").fetchone()[0]
     except sqlite3.Error:
         return 0
 
@@ -165,7 +165,7 @@ def test_killed_run_resumes_with_exactly_one_result_per_line(rules: Path, tmp_pa
     con = sqlite3.connect(db)
     finished, status, lines = con.execute("SELECT finished, status, lines FROM runs").fetchone()
     assert finished is None and status == "running" and 1000 <= lines < 12_000
-    assert con.execute("SELECT count(*) FROM results").fetchone()[0] == lines
+    assert con.execute("SELECT count(*) FROM lines").fetchone()[0] == lines
     assert con.execute("SELECT sum(lines) FROM run_files").fetchone()[0] == lines
     assert "running*" in invoke("runs", "--db", db, code=0).stdout
     deadline = time.monotonic() + 10
@@ -175,7 +175,7 @@ def test_killed_run_resumes_with_exactly_one_result_per_line(rules: Path, tmp_pa
 
     check(rules, entries, "--db", db, "--resume", "--workers", 2, "--format", "none")
     check(rules, entries, "--db", tmp_path / "whole.db", "--format", "none", "--workers", 1)
-    assert con.execute("SELECT count(*), count(DISTINCT row), max(row) FROM results").fetchone() == (12_000,) * 3
+    assert con.execute("SELECT count(*), count(DISTINCT row), max(row) FROM lines").fetchone() == (12_000,) * 3
     assert con.execute("SELECT finished IS NOT NULL, status, lines FROM runs").fetchone() == (1, "finished", 12_000)
     resumed = invoke("runs", "export", 1, "--db", db, code=0).stdout
     assert resumed == invoke("runs", "export", 1, "--db", tmp_path / "whole.db", code=0).stdout
@@ -193,7 +193,7 @@ def test_terminated_run_is_marked_interrupted(rules: Path, tmp_path: Path) -> No
     con = sqlite3.connect(db)
     assert con.execute("SELECT finished, status FROM runs").fetchone() == (None, "interrupted")
     assert (
-        con.execute("SELECT count(*) FROM results").fetchone()[0] == con.execute("SELECT lines FROM runs").fetchone()[0]
+        con.execute("SELECT count(*) FROM lines").fetchone()[0] == con.execute("SELECT lines FROM runs").fetchone()[0]
     )
 
 

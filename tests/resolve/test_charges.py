@@ -17,9 +17,10 @@ from clearance.engine import Checker, Result, load_pack
 from clearance.engine.authoring.explain import explain
 from clearance.engine.authoring.golden import Expect, compare
 from clearance.engine.packs.load import PackError
+from clearance.engine.report.adapter import from_results, to_results
 from clearance.engine.report.csv_format import COLUMNS
 from clearance.engine.report.formats import write
-from clearance.engine.run.store import RESULT_COLUMNS, decode, encode
+from clearance.engine.report.records import Renderer
 
 HEADER = """id: t
 title: t
@@ -102,9 +103,9 @@ def test_every_format_and_the_store_keep_taxes_and_fees(tmp_path: Path) -> None:
     summary = write("text", [r], out)
     assert "taxes 165.00" in out.getvalue() and "fees 4.28" in out.getvalue()
     assert summary.line().endswith("total duty 61.73 USD; total taxes 165.00 USD; total fees 4.28 USD")
-    row, charges = encode(r, 0, {"USD": 2})
-    assert decode(dict(zip(RESULT_COLUMNS, row, strict=True)), None) == r
-    assert [(c[2], c[3]) for c in charges] == [
+    batch = from_results([r], minor_units={"USD": 2})
+    assert to_results(batch) == [r] and Renderer(batch).records() == [r.record_json()]
+    assert [(c.charge, c.measure) for c in batch.duty_component] == [
         ("duty", "t.duty"),
         ("tax", "t.tax.national"),
         ("tax", "t.tax.local"),
@@ -142,11 +143,16 @@ def test_explain_shows_the_exact_and_the_rounded_amounts(tmp_path: Path) -> None
 @pytest.mark.parametrize(
     ("measure", "message"),
     [
-        ("{id: t.x, title: x, kind: admissibility, charge: tax, dates: {from: 2020-01-01}, "
-         "conditions: [{id: c, message: m, documents: [D], action: review}]}", "no `charge` or `rounding`"),
+        (
+            "{id: t.x, title: x, kind: admissibility, charge: tax, dates: {from: 2020-01-01}, "
+            "conditions: [{id: c, message: m, documents: [D], action: review}]}",
+            "no `charge` or `rounding`",
+        ),
         ("{id: t.x, title: x, kind: duty, rate: 1%, basis: {of: [t.x]}, dates: {from: 2020-01-01}}", "its own amount"),
-        ("{id: t.x, title: x, kind: duty, rate: 1%, basis: {of: [t.y], plus: [duty]}, dates: {from: 2020-01-01}}",
-         "a basis `of` other measures"),
+        (
+            "{id: t.x, title: x, kind: duty, rate: 1%, basis: {of: [t.y], plus: [duty]}, dates: {from: 2020-01-01}}",
+            "a basis `of` other measures",
+        ),
         ("{id: t.x, title: x, kind: duty, charge: levy, rate: 1%, dates: {from: 2020-01-01}}", "charge"),
     ],
 )

@@ -88,7 +88,7 @@ def test_spy_counts_each_sample_once_for_its_outermost_stage(tmp_path: Path) -> 
                 f"{worker};resolve (engine/resolve/stacking.py:1);compute (engine/resolve/amount.py:1) 5",
                 f"{worker};parse_line (engine/entries/line.py:1) 3",
                 f"{worker};MatchKeys.refs (engine/match/keys.py:1);Matcher.match (engine/match/matcher.py:1) 2",
-                f"{main};Store.write_chunk (engine/run/store.py:1) 7",
+                f"{main};Store.write_batch (engine/run/store.py:1) 7",
                 f"{main};Batch._record (engine/run/batch.py:1) 1",
             ]
         )
@@ -99,4 +99,4 @@ def test_spy_counts_each_sample_once_for_its_outermost_stage(tmp_path: Path) -> 
     assert counts["resolve (stacking, duties, reasons)"] == 5
     assert counts["unclean rows: per-line parser (parse_line)"] == 3
     assert counts["match: durable-rules on new keys (Matcher.match)"] == 2
-    assert main_counts["write SQLite (Store.write_chunk)"] == 7 and main_counts["other"] == 1
+    assert main_counts["write SQLite (Store.write_batch)"] == 7 and main_counts["other"] == 1

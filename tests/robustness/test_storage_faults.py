@@ -81,7 +81,7 @@ def consistent(db: Path) -> list[tuple]:
     runs = con.execute(f"SELECT id, finished IS NOT NULL, status, lines, {counts} FROM runs").fetchall()
     for run_id, finished, status, lines, counted in runs:
         stored = con.execute(
-            "SELECT count(*), count(DISTINCT file || ':' || row) FROM results WHERE run_id = ?", [run_id]
+            "SELECT count(*), count(DISTINCT file_id || ':' || row) FROM lines WHERE run_id = ?", [run_id]
         )
         assert stored.fetchone() == (lines, lines) and counted == lines
         per_file = con.execute("SELECT sum(lines) FROM run_files WHERE run_id = ?", [run_id]).fetchone()[0]
@@ -115,6 +115,22 @@ def test_a_file_that_is_not_a_run_database_is_one_line_error(
     one_line_error(check(rules, entries, db, "--format", "none"), "cannot use as a run database")
     assert db.read_bytes() == content  # left as it was
     one_line_error(invoke("runs", "--db", db), "cannot use as a run database")
+
+
+def test_a_database_of_an_older_schema_is_one_line_error(rules: Path, entries: Path, tmp_path: Path) -> None:
+    """A run database written by a clearance before the normalised store (schema 1) is refused, and left as it was."""
+    db = tmp_path / "runs.db"
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE clearance_meta (key TEXT PRIMARY KEY, value TEXT)")
+    con.execute("INSERT INTO clearance_meta VALUES ('schema_version', '1')")
+    con.execute("CREATE TABLE results (id INTEGER PRIMARY KEY, run_id INTEGER, reasons TEXT)")
+    con.commit()
+    con.close()
+    before = db.read_bytes()
+    one_line_error(check(rules, entries, db, "--format", "none"), "run database schema 1", "schema 4")
+    one_line_error(invoke("runs", "--db", db), "run database schema 1")
+    one_line_error(invoke("runs", "export", 1, "--db", db), "run database schema 1")
+    assert db.read_bytes() == before
 
 
 # a full disk -------------------------------------------------------------------------------------------------------

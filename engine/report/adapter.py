@@ -145,14 +145,24 @@ def _reasons(batch: ResultBatch, n: int, reasons: list[Reason]) -> tuple[tuple[T
             if note is not None:
                 out.append(note)
                 continue
+            if _about_a_charge(rule, duties):  # a note with the line's own numbers (an entry's fee shared back)
+                batch.line_reasons.setdefault(n, []).append((len(out), Text(severity, rule, message, citation)))
+                continue
         elif rule == DECLARED_RULE and batch.declared_duty[n] is not None:
             values = holes(batch, n, None)
             template = next((t for t in (UNDER_DECLARED, OVER_DECLARED) if t.format_map(values) == message), None)
             if template is not None:
                 out.append((Text(severity, rule, template, citation), None))
-                continue
+            else:  # the finding with the entry's numbers (the liquidation tolerance): the line's own
+                batch.line_reasons.setdefault(n, []).append((len(out), Text(severity, rule, message, citation)))
+            continue
         out.append((Text(severity, rule, escape(message), citation), None))
     return tuple(out)
+
+
+def _about_a_charge(rule: str, measures: dict[str, list[int]]) -> bool:
+    """Whether a reason's rule is one of the line's charge measures or one of its parts (`us.fee.mpf.maximum`)."""
+    return rule in measures or any(rule.startswith(measure + ".") for measure in measures)
 
 
 def _duty_note(batch: ResultBatch, n: int, k: int, reason: Reason) -> tuple[Text, int] | None:

@@ -17,6 +17,7 @@ import click
 
 from clearance.cli.options import (
     Choice,
+    columns_option,
     db_option,
     destination_option,
     executor_option,
@@ -30,6 +31,7 @@ from clearance.cli.output import fail, opened
 from clearance.cli.progress import Progress
 from clearance.cli.report_cmd import write_report
 from clearance.engine import PackError
+from clearance.engine.entries.headers import ColumnMapError, user_map
 from clearance.engine.entries.readers import FORMATS as INPUT_FORMATS
 from clearance.engine.entries.readers import InputFileError
 from clearance.engine.match.matcher import MatchError
@@ -74,6 +76,7 @@ from clearance.engine.run.workers import default_workers
 )
 @click.option("--encoding", default=None, help="Text encoding of CSV/TSV/JSON (default: UTF-8 or Shift-JIS, detected).")
 @click.option("--sheet", default=None, help="XLSX sheet to read (default: the first).")
+@columns_option
 @output_option("Write results here (not an input file or the database).")
 @click.option(
     "--workers",
@@ -106,6 +109,8 @@ def check(
     input_format: str | None,
     encoding: str | None,
     sheet: str | None,
+    columns_file: Path | None,
+    column_pairs: tuple[str, ...],
     output: str,
     workers: int | None,
     chunk_size: int,
@@ -118,15 +123,19 @@ def check(
     report_file: str | None,
     quiet: bool,
 ) -> None:
-    """Check entry FILES (CSV, TSV, JSON array, JSONL or XLSX) and print one result per input line.
-    Every run is recorded in --db (see `clearance runs`).
+    """Check entry FILES (CSV, TSV, JSON array, JSONL, XLSX, or an ACE ES-003 report) and print one result
+    per input line (an ES-003 entry line). Every run is recorded in --db (see `clearance runs`).
 
-    Exit codes: 0 no line fails; 1 a line fails (reject, or review with --fail-on review);
+    Exit codes: 0 no line fails; 1 a line fails (reject or invalid, or review with --fail-on review);
     2 usage, file or rule-pack error; 130 interrupted (continue with --resume)."""
     if scheduler is not None and executor != "dask":
         raise click.UsageError("--scheduler needs --executor dask")
     if output_dir is not None and resume:
         raise click.UsageError("--resume continues a run in --db, not one written to --output-dir")
+    try:
+        columns = user_map(column_pairs, columns_file)
+    except ColumnMapError as exc:
+        fail(str(exc))
     settings = Settings(
         rules=rules_path,
         law_as_of=law_as_of,
@@ -134,6 +143,7 @@ def check(
         input_format=input_format,
         encoding=encoding,
         sheet=sheet,
+        columns=columns.user or None,
         workers=workers or default_workers(),
         chunk_size=chunk_size,
         reference_db=None if no_db else Path(db),  # HTSUS editions imported into it (`clearance hts import`)

@@ -8,11 +8,20 @@ from pathlib import Path
 
 import click
 
-from clearance.cli.options import ID, destination_option, format_option, law_as_of_option, output_option, rules_option
+from clearance.cli.options import (
+    ID,
+    columns_option,
+    destination_option,
+    format_option,
+    law_as_of_option,
+    output_option,
+    rules_option,
+)
 from clearance.cli.output import emit, fail
 from clearance.engine import PackError, load_rules
 from clearance.engine.authoring.explain import explain as explain_line
 from clearance.engine.authoring.explain_render import EXPLANATION, EXPLANATION_VERBOSE
+from clearance.engine.entries.headers import ColumnMapError, user_map
 from clearance.engine.entries.line import normalise_keys
 from clearance.engine.entries.readers import FORMATS as INPUT_FORMATS
 from clearance.engine.entries.readers import InputFileError, read_records
@@ -58,6 +67,7 @@ def _row_of(records: Iterable[dict], entry: str) -> int:
 @destination_option("Importing country.")
 @rules_option
 @click.option("--input-format", type=click.Choice(list(INPUT_FORMATS)), help="Input format of FILE.")
+@columns_option
 @format_option(EXPLANATION.names)
 @output_option()
 @click.option("-v", "--verbose", is_flag=True, help="Every part of every measure, not only what decided.")
@@ -70,6 +80,8 @@ def explain(
     destination: str | None,
     rules_path: Path | None,
     input_format: str | None,
+    columns_file: Path | None,
+    column_pairs: tuple[str, ...],
     fmt: str,
     output: str,
     verbose: bool,
@@ -90,10 +102,11 @@ def explain(
         fail("give the line of FILE to explain: --row N or --entry ENTRY[/LINE]")
     try:
         packs = load_rules(rules_path)
-        records = read_records(file, input_format) if file else iter([_record(given, columns)])
+        mapped = user_map(column_pairs, columns_file)
+        records = read_records(file, input_format, columns=mapped) if file else iter([_record(given, columns)])
         if entry is not None:
-            row = _row_of(read_records(file, input_format), entry)  # type: ignore[arg-type]
+            row = _row_of(read_records(file, input_format, columns=mapped), entry)  # type: ignore[arg-type]
         explanation = explain_line(packs, records, row or 1, law_as_of, destination.upper() if destination else None)
-    except (PackError, InputFileError, MatchError, IndexError, NoPackError) as exc:
+    except (PackError, InputFileError, MatchError, IndexError, NoPackError, ColumnMapError) as exc:
         fail(str(exc).strip("'\""))
     emit((EXPLANATION_VERBOSE if verbose else EXPLANATION).emit(explanation, fmt), output, [file])

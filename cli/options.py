@@ -115,3 +115,22 @@ output_dir_option = click.option(
     help="Write the run as a Parquet dataset here (a new folder; one file per chunk) instead of --db; "
     "`clearance runs import DIR` loads it into a database.",
 )
+
+
+def columns_option(command: Any) -> Any:
+    """`--columns FILE` and `--map COLUMN=HEADER`: the user's names for input columns, read together by
+    `engine.entries.headers.user_map` (README, Input columns)."""
+    command = click.option(
+        "--map",
+        "column_pairs",
+        multiple=True,
+        metavar="COLUMN=HEADER",
+        help='Read input column COLUMN from the header HEADER, e.g. --map hts_code="Tariff No." (repeatable).',
+    )(command)
+    return click.option(
+        "--columns",
+        "columns_file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="YAML file mapping input columns to your headers (`hts_code: Tariff No.`, one per line).",
+    )(command)

@@ -27,7 +27,7 @@ from .line import (
     normalise_keys,
     text_of,
 )
-from .readers import PROBLEM
+from .records import NUMERIC, PROBLEM
 
 MONEY = frozenset({"value", "quantity", *CONTENT_FIELDS, "declared_duty"})
 PLAIN_TEXT = frozenset({"entry_number", "line_number", "unit"})  # parsed by `str`: the text itself
@@ -45,6 +45,7 @@ class LineView:
         "copper_value",
         "currency",
         "declared_duty",
+        "declared_heading_duty",
         "declared_headings",
         "destination",
         "documents",
@@ -108,7 +109,7 @@ class Validator:
         """One entry per record: its `LineView`, or None when `parse_line` must read it."""
         n = len(records)
         cols = columns(records)
-        ok = [PROBLEM not in r for r in records]
+        ok = [PROBLEM not in r and "hts_code" not in r.get(NUMERIC, ()) for r in records]  # a number cell: parse_line
         given = cols.get("destination", [""] * n)
         dests = [d.upper() if d else self.default for d in given]
         for i, (g, d) in enumerate(zip(given, dests, strict=True)):
@@ -139,7 +140,8 @@ class Validator:
 
     def _code(self, text: str, destination: str) -> object:
         try:
-            return _code(text, destination, self.contract.digits.get(destination, ANY_CODE))
+            digits = self.contract.digits.get(destination, ANY_CODE)
+            return _code(text, destination, digits, destination in self.contract.suffixed)
         except ValueError:
             return _BAD
 
@@ -192,6 +194,7 @@ def _views(parsed: dict[str, list], ok: list[bool], first_row: int) -> list[Line
         v.documents = v.documents or _EMPTY
         v.attributes = v.attributes or {}  # parsed once per distinct text and shared: never changed
         v.declared_headings = v.declared_headings or ()
+        v.declared_heading_duty = v.declared_heading_duty or ()
         with_rate(v, v.mfn_rate)
         v.heading = format_code(v.hts_code)
         out.append(v if _consistent(v) else None)

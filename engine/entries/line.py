@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict
 from ..duty.codes import format_code
 from ..duty.expression import DutyExpression, DutyExpressionError, parse_duty_expression
 from ..packs.load import Contract, bundled_contract
+from .records import NUMERIC
 
 COLUMNS = (
     "entry_number",
@@ -40,6 +41,7 @@ COLUMNS = (
     "attributes",
     "declared_headings",
     "declared_duty",
+    "declared_heading_duty",
 )
 REQUIRED = ("hts_code", "origin", "value", "entry_date")
 MODES = ("vessel", "air", "truck", "rail", "mail")
@@ -48,6 +50,7 @@ CONTENT_FIELDS = ("steel_value", "aluminum_value", "copper_value", "us_content_v
 MAX_FIELD = 10_000
 _COUNTRIES = frozenset(c.alpha_2 for c in pycountry.countries)
 _ASCII_DIGITS = re.compile(r"[0-9]+")  # str.isdigit() also admits '²' and '٣'
+_CHECK = re.compile(r"[0-9A-Za-z]")
 
 
 class InputProblem(BaseModel):
@@ -85,6 +88,7 @@ class Line(BaseModel):
     attributes: dict[str, str] = {}
     declared_headings: tuple[str, ...] = ()
     declared_duty: Decimal | None = None
+    declared_heading_duty: tuple[tuple[str, Decimal], ...] = ()  # (heading, duty declared on it), as filed
 
     @property
     def mfn(self) -> DutyExpression | None:
@@ -130,7 +134,7 @@ _PLAIN_NUMBER = re.compile(r"[0-9]+(\.[0-9]*)?|\.[0-9]+")
 _GROUPED_NUMBER = re.compile(r"[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?")  # 1,234,567.89
 
 
-def _money(text: str) -> Decimal:
+def money(text: str) -> Decimal:
     """An amount: a number, after at most one leading currency symbol (checked against the line's
     currency by `_symbol_problems`); a symbol anywhere else is not a number."""
     return _number(text[1:].strip() if text[:1] in SYMBOLS else text)
@@ -156,22 +160,36 @@ def _number(text: str) -> Decimal:
     return value
 
 
+_DATE = re.compile(r"([0-9]{4})([-/])([0-9]{2})\2([0-9]{2})")  # YYYY-MM-DD, or YYYY/MM/DD as Japan writes it
+
+
 @lru_cache(maxsize=4096)
 def _date(text: str) -> dt.date:
-    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+    m = _DATE.fullmatch(text)
+    if m is None:
         raise ValueError(f"{text!r} is not a date YYYY-MM-DD")
     try:
-        return dt.date.fromisoformat(text)
+        return dt.date(int(m[1]), int(m[3]), int(m[4]))
     except ValueError as exc:
         raise ValueError(f"{text!r} is not a valid date") from exc
 
 
 @lru_cache(maxsize=65536)
-def _code(text: str, destination: str, allowed: tuple[int, ...]) -> str:
-    digits = re.sub(r"[.\s]", "", text)
+def _code(text: str, destination: str, allowed: tuple[int, ...], suffix: bool = False, numeric: bool = False) -> str:
+    """The code's digits. `suffix`: the schedule's codes may carry one more check character (NACCS's tenth),
+    accepted and dropped. `numeric`: the spreadsheet cell was a number, so a code one digit short of a valid
+    length lost its leading zero, which is restored."""
+    digits = re.sub(r"[.\s-]", "", text)
+    checked = suffix and len(digits) == max(allowed) + 1 and _CHECK.fullmatch(digits[-1])
+    if checked and _ASCII_DIGITS.fullmatch(digits[:-1]):
+        return digits[:-1]
+    short = _ASCII_DIGITS.fullmatch(digits) and len(digits) not in allowed and len(digits) + 1 in allowed
+    if short and numeric:
+        return "0" + digits
     if not _ASCII_DIGITS.fullmatch(digits) or len(digits) not in allowed:
         want = " or ".join(str(n) for n in allowed)
-        raise ValueError(f"{text!r} is not a {destination} tariff code of {want} digits")
+        lost = f" (a spreadsheet may have dropped its leading zero: 0{digits}?)" if short else ""
+        raise ValueError(f"{text!r} is not a {destination} tariff code of {want} digits{lost}")
     return digits
 
 
@@ -250,7 +268,7 @@ def parse_line(
             problems.append(InputProblem(column=column, message=f"longer than {MAX_FIELD} characters"))
             continue
         try:
-            fields[column] = _code(text, dest, contract.digits.get(dest, ANY_CODE)) if parse is None else parse(text)
+            fields[column] = _tariff_code(text, dest, contract, raw) if parse is None else parse(text)
         except ValueError as exc:
             problems.append(InputProblem(column=column, message=str(exc)))
     problems += _symbol_problems(cols, fields.get("currency") or contract.currencies.get(dest))  # type: ignore[arg-type]
@@ -268,6 +286,24 @@ def _symbol_problems(cols: dict[str, str], currency: str | None) -> list[InputPr
         if text[:1] in SYMBOLS and currency and SYMBOLS[text[:1]] != currency:
             out.append(InputProblem(column=column, message=f"{text!r} is not an amount in {currency}"))
     return out
+
+
+def _tariff_code(text: str, destination: str, contract: Contract, raw: dict[str, object]) -> str:
+    allowed = contract.digits.get(destination, ANY_CODE)
+    numeric = "hts_code" in raw.get(NUMERIC, ())  # type: ignore[call-overload,operator]
+    return _code(text, destination, allowed, destination in contract.suffixed, numeric)
+
+
+def _heading_duties(text: str) -> tuple[tuple[str, Decimal], ...]:
+    """`HEADING=AMOUNT;...`: the duty declared on each heading (ES-003's per-row duty)."""
+    out = []
+    for item in _items(text):
+        heading, sep, amount = item.partition("=")
+        headings = _headings(heading)
+        if not sep or len(headings) != 1:
+            raise ValueError(f"{item!r} is not HEADING=AMOUNT")
+        out.append((headings[0], money(amount.strip())))
+    return tuple(out)
 
 
 def _bad(text: str, what: str) -> str:
@@ -305,19 +341,20 @@ _PARSERS: tuple[tuple[str, Callable[[str], object] | None], ...] = (
     ("unit", str),
     ("hts_code", None),
     ("origin", _country),
-    ("value", _money),
+    ("value", money),
     ("currency", _currency),
     ("quantity", _number),
     ("entry_date", _date),
     ("loaded_date", _date),
     ("transport_mode", _mode),
     ("mfn_rate", _rate),
-    *((column, _money) for column in CONTENT_FIELDS),
+    *((column, money) for column in CONTENT_FIELDS),
     ("spi", _names),
     ("documents", _names),
     ("attributes", _attribute_copy),
     ("declared_headings", _headings),
-    ("declared_duty", _money),
+    ("declared_duty", money),
+    ("declared_heading_duty", _heading_duties),
 )
 
 

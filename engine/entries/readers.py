@@ -24,12 +24,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from .headers import ColumnMap
 from .json_reader import json_records, jsonl_records
 from .records import (
     CELL_LIMIT,
     LINE,
     LINE_LIMIT,
     MAX_COLUMNS,
+    NOTES,
+    NUMERIC,
     PROBLEM,
     PROBLEM_COLUMN,
     RECORD_LIMIT,
@@ -37,16 +40,14 @@ from .records import (
     Lines,
     LineTooLong,
     Mark,
-    bounded,
-    header_names,
-    merge_repeats,
-    repeated,
+    check_width,
 )
+from .table import Row, Shape, TableError
 from .xlsx_reader import cell_text, xlsx_records
 
 SNIFF_BYTES = 1 << 16
 csv.field_size_limit(LINE_LIMIT)
-FORMATS = ("csv", "tsv", "json", "jsonl", "xlsx")
+FORMATS = ("csv", "tsv", "json", "jsonl", "xlsx", "es003")  # es003: a CSV or XLSX ACE ES-003 report
 
 
 def check_readable(path: str) -> None:
@@ -77,10 +78,14 @@ def detect_format(path: Path, explicit: str | None = None) -> str:
 
 
 def read_records(
-    path: Path | str, fmt: str | None = None, encoding: str | None = None, sheet: str | None = None
+    path: Path | str,
+    fmt: str | None = None,
+    encoding: str | None = None,
+    sheet: str | None = None,
+    columns: ColumnMap | None = None,
 ) -> Iterator[dict]:
     """Yield one dict per input line of `path` (`-` is standard input, read as CSV unless `fmt`)."""
-    yield from RecordSource(path, fmt, encoding, sheet)
+    yield from RecordSource(path, fmt, encoding, sheet, columns)
 
 
 class Hashed(io.RawIOBase):
@@ -113,13 +118,22 @@ class Hashed(io.RawIOBase):
 
 class RecordSource:
     """The records of one input file, how far into the file the reading has got (`position`), and, once every
-    record has been read, the SHA-256 and size of the bytes they were read from (`sha256`, `bytes_read`)."""
+    record has been read, the SHA-256 and size of the bytes they were read from (`sha256`, `bytes_read`).
+    `columns` maps column names (default: the built-in aliases); `fmt` es003 reads a CSV or XLSX file as an
+    ES-003 report (detected from its header otherwise)."""
 
     def __init__(
-        self, path: Path | str, fmt: str | None = None, encoding: str | None = None, sheet: str | None = None
+        self,
+        path: Path | str,
+        fmt: str | None = None,
+        encoding: str | None = None,
+        sheet: str | None = None,
+        columns: ColumnMap | None = None,
     ) -> None:
         self.path = str(path)
-        self.kind = detect_format(Path(path), fmt)
+        self.kind = detect_format(Path(path), None if fmt == "es003" else fmt)
+        self.columns = columns or ColumnMap()
+        self.shape = Shape(self.columns, es003=fmt == "es003")
         self.encoding = _codec(encoding) if encoding else None
         self.sheet = sheet
         self._raw: BinaryIO | None = None
@@ -142,7 +156,7 @@ class RecordSource:
         if self.path != "-" and Path(self.path).is_dir():
             raise InputFileError(f"{self.path}: is a directory, not an entry file")
         if self.kind == "xlsx":
-            yield from xlsx_records(self.path, self.sheet)
+            yield from xlsx_records(self.path, self.sheet, self.shape)
             self.sha256, self.bytes_read = _digest(self.path)  # openpyxl reads by path: what it read, still there
             return
         hashed = self._open()
@@ -158,6 +172,8 @@ class RecordSource:
             raise InputFileError(f"{self.path}: {_decode_problem(exc, self.encoding)}") from exc
         except csv.Error as exc:
             raise InputFileError(f"{self.path}: malformed CSV: {exc}") from exc
+        except TableError as exc:
+            raise InputFileError(f"{self.path}: {exc}") from exc
         finally:
             raw.close()  # standard input itself stays open (Hashed does not own it)
 
@@ -171,10 +187,9 @@ class RecordSource:
 
     def _records(self, fh: io.TextIOBase) -> Iterator[dict]:
         if self.kind in ("csv", "tsv"):
-            return _csv(fh, self.path, "\t" if self.kind == "tsv" else None)
-        if self.kind == "jsonl":
-            return jsonl_records(fh, self.path)
-        return json_records(fh, self.path)
+            return _csv(fh, self.path, "\t" if self.kind == "tsv" else None, self.shape)
+        records = jsonl_records(fh, self.path) if self.kind == "jsonl" else json_records(fh, self.path)
+        return map(self.columns.record, records)
 
 
 def _digest(path: str) -> tuple[str, int]:
@@ -224,7 +239,7 @@ def _decode_problem(exc: UnicodeDecodeError, explicit: str | None) -> str:
     return f"not {name} text ({exc.reason} at byte {exc.start}){hint}"
 
 
-def _csv(fh: io.TextIOBase, path: str, delimiter: str | None) -> Iterator[dict]:
+def _csv(fh: io.TextIOBase, path: str, delimiter: str | None, shape: Shape) -> Iterator[dict]:
     lines = Lines(fh)
     try:
         first = next(lines, "")
@@ -237,30 +252,29 @@ def _csv(fh: io.TextIOBase, path: str, delimiter: str | None) -> Iterator[dict]:
     lines.again.append(lines.taken()[0])
     reader = csv.reader(lines, delimiter=delimiter, strict=True)
     try:
-        names = header_names(next(reader), path)
+        header = [cell.lstrip("\ufeff") for cell in next(reader)]
     except (csv.Error, LineTooLong, StopIteration) as exc:
         raise InputFileError(f"{path}: the header row cannot be read: {exc}") from None
     lines.taken()
-    repeats = repeated(names)
-    width = len(names)
+    check_width(header, path)
+    return shape.records(header, _csv_rows(reader, lines, len(header)))
+
+
+def _csv_rows(reader: Iterator[list[str]], lines: Lines, width: int) -> Iterator[Row]:
+    """The body rows (blank rows skipped), each with its physical line and its problem (ragged, broken)."""
     while True:
         try:
-            row = next(reader)
+            cells = next(reader)
         except StopIteration:
             return
         except (csv.Error, LineTooLong) as exc:
-            yield lines.broken(exc)
+            broken = lines.broken(exc)
+            yield Row([], broken[LINE], broken[PROBLEM])
             continue
         line = lines.taken()[0][0]
-        if not row or all(not cell.strip() for cell in row):
+        if not cells or all(not cell.strip() for cell in cells):
             continue
-        record = dict(zip(names, row, strict=False))
-        record[LINE] = line
-        if repeats:
-            merge_repeats(record, row, repeats)
-        if len(row) != width:
-            record[PROBLEM] = f"row has {len(row)} fields, the header has {width}"
-        yield bounded(record)
+        yield Row(cells, line, f"row has {len(cells)} fields, the header has {width}" if len(cells) != width else None)
 
 
 __all__ = [
@@ -268,6 +282,8 @@ __all__ = [
     "FORMATS",
     "LINE_LIMIT",
     "MAX_COLUMNS",
+    "NOTES",
+    "NUMERIC",
     "PROBLEM",
     "PROBLEM_COLUMN",
     "RECORD_LIMIT",
@@ -277,8 +293,6 @@ __all__ = [
     "cell_text",
     "check_readable",
     "detect_format",
-    "header_names",
     "read_records",
-    "repeated",
     "sniff_encoding",
 ]

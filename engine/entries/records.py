@@ -29,9 +29,14 @@ class Mark(enum.Enum):
     PROBLEM = "problem"  # why the record cannot be read
     COLUMN = "problem column"  # the column the problem is about, when it is one column
     LINE = "line"  # the physical line (1 = first) of the file where the record starts (CI formats point at it)
+    NOTES = "notes"  # what the file's header says of every line: ((kind, column, message), ...); kind
+    # "warning" (a column close to a known one, not read) or "missing" (a required column's closest names)
+    NUMERIC = "numeric"  # the columns whose spreadsheet cell was a number (a code may have lost a leading zero)
 
 
 PROBLEM, PROBLEM_COLUMN, LINE = Mark.PROBLEM, Mark.COLUMN, Mark.LINE
+NOTES, NUMERIC = Mark.NOTES, Mark.NUMERIC
+RESERVED = frozenset(Mark)
 
 
 class LineTooLong(Exception):
@@ -102,6 +107,8 @@ def bounded(record: dict) -> dict:
     past the limit is dropped and is the line's problem, naming its column (every reader calls this)."""
     total, long = 0, None
     for name, value in record.items():
+        if isinstance(name, Mark):  # what a reader notes beside the cells (a header's notes) is not a cell
+            continue
         size = len(value) if type(value) is str else len(str(value)) if value is not None else 0
         total += size
         if size > CELL_LIMIT and long is None:
@@ -109,20 +116,16 @@ def bounded(record: dict) -> dict:
     if long is None and total <= RECORD_LIMIT:
         return record
     if long is not None:
-        kept = {k: v for k, v in record.items() if k != long and not isinstance(k, Mark)}
+        kept = {k: v for k, v in record.items() if k not in (long, PROBLEM, PROBLEM_COLUMN)}
         return bounded({**kept, long: "", PROBLEM: f"longer than {CELL_LIMIT:,} characters", PROBLEM_COLUMN: long})
-    return {PROBLEM: f"the line's cells hold more than {RECORD_LIMIT:,} characters in all"}
+    marks = {k: v for k, v in record.items() if k in (LINE, NOTES)}
+    return {**marks, PROBLEM: f"the line's cells hold more than {RECORD_LIMIT:,} characters in all"}
 
 
-def header_names(cells: list[str], path: str) -> list[str]:
-    """Column names as the line parser sees them: trimmed, lower case."""
-    names = [c.strip().lower().lstrip("\ufeff") for c in cells]
-    if len(names) > MAX_COLUMNS:
-        raise InputFileError(f"{path}: the header has {len(names):,} columns (at most {MAX_COLUMNS:,})")
-    if "hts_code" not in names:
-        got = ", ".join(" ".join(n.split()) for n in names[:8])  # one line, whatever the header cells hold
-        raise InputFileError(f"{path}: the header has no hts_code column (got: {got})")
-    return names
+def check_width(cells: list[str], path: str) -> None:
+    """Refuse a header wider than `MAX_COLUMNS` (the whole file: no line could be read)."""
+    if len(cells) > MAX_COLUMNS:
+        raise InputFileError(f"{path}: the header has {len(cells):,} columns (at most {MAX_COLUMNS:,})")
 
 
 def repeated(names: list[str]) -> dict[str, list[int]]:

@@ -252,6 +252,7 @@ class Contract(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     digits: dict[str, tuple[int, ...]] = {}
+    suffixed: frozenset[str] = frozenset()  # destinations whose codes may carry a check character (code_suffix)
     default: str | None = None
     currencies: dict[str, str] = {}  # each destination's currency
 
@@ -262,7 +263,9 @@ def contract_of(headers: list[PackHeader]) -> Contract:
         defaults = [headers[0].jurisdiction]
     digits = {h.jurisdiction: tuple(h.code_digits) for h in headers if h.code_digits}
     currencies = {h.jurisdiction: h.currency for h in headers}
-    return Contract(digits=digits, default=defaults[0] if len(defaults) == 1 else None, currencies=currencies)
+    suffixed = frozenset(h.jurisdiction for h in headers if h.code_suffix)
+    default = defaults[0] if len(defaults) == 1 else None
+    return Contract(digits=digits, suffixed=suffixed, default=default, currencies=currencies)
 
 
 @functools.cache

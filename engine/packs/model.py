@@ -372,6 +372,8 @@ class PackHeader(Strict):
     title: str
     jurisdiction: Annotated[str, Field(pattern=r"^[A-Z]{2}$")]  # the importing country, ISO alpha-2
     code_digits: list[int] = []  # lengths of the tariff codes lines declare (empty: 6 to 10 digits)
+    # a national system's check character after the longest code (Japan: NACCS's tenth): accepted, not kept
+    code_suffix: str | None = None
     default: bool = False  # the pack for lines that name no destination (with no --destination)
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
     minor_unit: int = Field(ge=0, le=4)

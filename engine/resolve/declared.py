@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from ..duty.codes import format_code
-from ..duty.expression import round_money
+from ..duty.expression import DutyExpressionError, parse_duty_expression, round_money
 from ..entries.line import Line
 from ..report.result import DutyLine, Excluded, Reason
 from ..report.result_batch import OVER_DECLARED, UNDER_DECLARED
@@ -77,6 +77,51 @@ def declared_difference(line: Line, total: Decimal, minor_unit: int) -> Decimal 
     return round_money(line.declared_duty, minor_unit) - round_money(total, minor_unit)
 
 
+def _per_heading(
+    compiled: CompiledPack, line: Line, duties: list[DutyLine], applied: dict[str, Settled]
+) -> list[Reason]:
+    """The duty declared on each heading (ES-003's rows) against the duty computed on it. A heading that
+    does not apply is reported once, by `declared.heading`. The MFN duty declared on the heading of an
+    all-in rate, with 0 on the line's own code, is the filing the all-in rule asks for (replacement duty)."""
+    if not line.declared_heading_duty:
+        return []
+    computed: dict[str, Decimal] = {}
+    for d in duties:
+        computed[d.heading] = computed.get(d.heading, Decimal(0)) + d.amount
+    declared: dict[str, Decimal] = {}
+    for heading, amount in line.declared_heading_duty:  # a heading filed on two rows: their duty together
+        declared[heading] = declared.get(heading, ZERO) + amount
+    own = format_code(line.hts_code)
+    all_in = [d.heading for d in duties if _all_in(applied[d.measure].measure)]
+    if declared.get(own) == 0 and computed.get(own) and len(all_in) == 1 and all_in[0] in declared:
+        computed[all_in[0]] += computed.pop(own)
+        computed[own] = Decimal(0)
+    header = compiled.pack.header
+    reasons = []
+    for heading, amount in declared.items():
+        if heading not in computed:
+            continue
+        diff = round_money(amount, header.minor_unit) - computed[heading]
+        if diff:
+            how = f"under-declared by {-diff}" if diff < 0 else f"over-declared by {diff}"
+            reasons.append(
+                Reason(
+                    severity="warning",
+                    rule="declared.heading-duty",
+                    message=f"{heading}: {how} {header.currency} (declared {amount}, computed {computed[heading]})",
+                    citation=cite(applied[next(d.measure for d in duties if d.heading == heading)].measure.citations),
+                )
+            )
+    return reasons
+
+
+def _all_in(m: Measure) -> bool:
+    try:
+        return parse_duty_expression(m.rate or "", allow_special=True).kind == "all_in"
+    except DutyExpressionError:
+        return False
+
+
 def compare_declared(
     compiled: CompiledPack,
     line: Line,
@@ -89,7 +134,7 @@ def compare_declared(
     computed = {d.heading for d in duties}
     declared = set(line.declared_headings)
     citations: list[str] = []
-    if line.declared_headings:
+    if line.declared_headings or line.declared_heading_duty:  # an ES-003 line with no Chapter 99 row declared none
         own_line = format_code(line.hts_code)  # the MFN line's heading is the declared code itself
         additional = {h for h in computed if h != own_line}
         for heading in sorted(declared - computed):
@@ -109,6 +154,7 @@ def compare_declared(
                     citation=cite(m.citations),
                 )
             )
+    reasons += _per_heading(compiled, line, duties, applied)
     if line.declared_duty is not None:
         minor = compiled.pack.header.minor_unit
         declared_duty = round_money(line.declared_duty, minor)

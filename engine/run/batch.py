@@ -18,6 +18,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Protocol, TextIO
 
+from ..entries.headers import ColumnMap
 from ..entries.readers import RecordSource
 from ..packs.load import load_rules
 from ..reference import references_in
@@ -48,6 +49,7 @@ class Settings:
     input_format: str | None = None
     encoding: str | None = None
     sheet: str | None = None
+    columns: tuple[tuple[str, tuple[str, ...]], ...] | None = None  # the user's column map (ColumnMap.user)
     workers: int = 1
     chunk_size: int = CHUNK
     reference_db: Path | None = None  # a database holding reference data (HTSUS editions) to check lines against
@@ -133,6 +135,7 @@ class Batch:
         given = asdict(self.settings)
         as_run = {"law_as_of": dt.date.fromisoformat(run["law_as_of"]), "destination": run["destination"]}
         as_run |= {k: stored.get(k) for k in _RESULT_OPTIONS if k not in as_run}
+        as_run["columns"] = tuple((c, tuple(names)) for c, names in as_run["columns"] or ()) or None
         for key, value in as_run.items():
             if given[key] is not None and given[key] != value:
                 option = key.replace("_", "-")
@@ -216,7 +219,8 @@ class Batch:
     def _chunks(self) -> Iterator[Chunk]:
         s = self.settings
         for n, path in enumerate(self.paths):
-            self._source = source = RecordSource(path, s.input_format, s.encoding, s.sheet)
+            columns = ColumnMap(s.columns or ())
+            self._source = source = RecordSource(path, s.input_format, s.encoding, s.sheet, columns)
             records = iter(source)
             row = self.done[n] + 1
             if self.done[n]:
@@ -300,7 +304,7 @@ def check(
     return Checked(batch.totals, batch.run_id)
 
 
-_RESULT_OPTIONS = ("input_format", "encoding", "sheet")
+_RESULT_OPTIONS = ("input_format", "encoding", "sheet", "columns")
 _SPEED_OPTIONS = ("workers", "chunk_size", "executor")
 
 

@@ -15,7 +15,8 @@ from itertools import islice
 
 from ..entries.columns import LineView, Validator, view_of, with_rate
 from ..entries.line import COLUMNS, InputProblem, Line, normalise_keys, parse_line
-from ..entries.readers import LINE, PROBLEM, PROBLEM_COLUMN, check_readable, read_records
+from ..entries.readers import check_readable, read_records
+from ..entries.records import LINE, NOTES, NUMERIC, PROBLEM, PROBLEM_COLUMN, RESERVED
 from ..match.compile import CompiledPack, compile_pack
 from ..match.keys import MatchKeys
 from ..match.matcher import Matcher, QuotaLedger
@@ -150,6 +151,8 @@ class Checker:
         out = []
         for offset, raw in enumerate(records):
             res = results[first_row + offset]
+            if NOTES in raw or NUMERIC in raw:
+                res = with_reasons(res, input_notes(raw, res), first=True)
             update = _located(raw)
             extra = _extra(raw)
             if extra:
@@ -190,9 +193,10 @@ class Checker:
         if PROBLEM in raw:
             return [InputProblem(column=str(raw.get(PROBLEM_COLUMN) or "row"), message=str(raw[PROBLEM]))]
         try:
-            return parse_line(row, raw, self.default_destination, self.contract)
+            parsed = parse_line(row, raw, self.default_destination, self.contract)
         except Exception as exc:  # a parser bug must still give this line an answer
             return [InputProblem(column="row", message=f"cannot read this line: {exc}")]
+        return with_hints(parsed, raw[NOTES]) if NOTES in raw and not isinstance(parsed, Line) else parsed
 
     def invalid(self, row: int, raw: dict, problems: list[InputProblem], line: Line | None = None) -> Result:
         """The `invalid` result of a line that could not be checked: no duty, a reason naming each bad column."""
@@ -256,7 +260,31 @@ def _invalid(
     )
 
 
-_KNOWN = frozenset(COLUMNS) | {PROBLEM, PROBLEM_COLUMN, LINE}
+_KNOWN = frozenset(COLUMNS) | RESERVED
+
+
+def with_hints(problems: list[InputProblem], notes: tuple) -> list[InputProblem]:
+    """A missing required column's problem says which names the header has closest to it."""
+    hints = {column: message for kind, column, message in notes if kind == "missing"}
+    return [
+        InputProblem(column=p.column, message=f"missing (required): {hints[p.column]}") if p.column in hints else p
+        for p in problems
+    ]
+
+
+def input_notes(raw: dict, result: Result) -> list[Reason]:
+    """What the file's header said of this line (a column close to a known one, not read), and a tariff
+    code whose spreadsheet cell was a number and lost its leading zero (restored)."""
+    reasons = [
+        Reason(severity="warning", rule=f"input.{column}", message=f"{column}: {message}")
+        for kind, column, message in raw.get(NOTES, ())
+        if kind == "warning"
+    ]
+    cell = str(raw.get("hts_code") or "")
+    if "hts_code" in raw.get(NUMERIC, ()) and result.verdict != "invalid" and result.hts_code != cell:
+        message = f"hts_code: the workbook cell {cell} is a number (leading zeros dropped): read as {result.hts_code}"
+        reasons.append(Reason(severity="info", rule="input.hts_code", message=message))
+    return reasons
 
 
 def _located(raw: dict) -> dict:

@@ -20,6 +20,7 @@ from clearance.engine.entries.readers import (
     read_records,
     sniff_encoding,
 )
+from clearance.engine.entries.records import RESERVED
 
 HEADER = "entry_number,hts_code,origin,value,entry_date,attributes"
 ROWS = ["東京-0001,8479.89.94,JP,100000,2025-04-15,purpose=販売", "東京-0002,5208.11.40,JP,10000,2025-08-20,"]
@@ -50,8 +51,9 @@ def write(tmp_path: Path, name: str, text: str, encoding: str = "utf-8") -> Path
 
 
 def columns(records: object) -> list[dict]:
-    """The records without the physical line each carries (tested on its own below)."""
-    return [{k: v for k, v in r.items() if k != LINE} for r in records]  # type: ignore[attr-defined]
+    """The records without what the reader notes beside the columns (the physical line, tested on its own
+    below; the header's notes, tested in test_headers.py), but with the problem."""
+    return [{k: v for k, v in r.items() if k not in RESERVED or k == PROBLEM} for r in records]  # type: ignore[attr-defined]
 
 
 def lines(records: object) -> list[int]:
@@ -200,7 +202,7 @@ def test_json_array_memory_stays_flat(tmp_path: Path) -> None:
 def test_jsonl_keeps_its_behaviour(tmp_path: Path) -> None:
     path = write(tmp_path, "e.jsonl", '{"hts_code": "1"}\n\nnot json\n[1]\n')
     records = list(read_records(path))
-    assert records[0] == {"hts_code": "1", LINE: 1}
+    assert columns(records[:1]) == [{"hts_code": "1"}]
     assert records[1][PROBLEM].startswith("line 3 is not valid JSON")
     assert records[2] == {PROBLEM: "line 4 is not a JSON object", LINE: 4}
     assert lines(records) == [1, 3, 4]
@@ -243,7 +245,7 @@ def test_xlsx_first_sheet_and_named_sheet(tmp_path: Path) -> None:
     assert records[1]["value"] == "10000.5" and records[1]["entry_date"] == "2025-09-20"
     assert records[1]["steel_value"] == "1e+20"
     assert records[2][PROBLEM] == "row has a value in column 8, past the header's 6 columns"
-    assert list(read_records(path, sheet="Other")) == [{"hts_code": "1", LINE: 2}]
+    assert columns(read_records(path, sheet="Other")) == [{"hts_code": "1"}]
     with pytest.raises(InputFileError, match="no sheet 'Nope' \\(sheets: Entries, Other\\)"):
         list(read_records(path, sheet="Nope"))
 
@@ -339,7 +341,7 @@ def test_a_broken_xlsx_sheet_is_one_error(tmp_path: Path) -> None:
 def test_xlsx_repeated_column(tmp_path: Path) -> None:
     path = workbook(tmp_path / "e.xlsx", {"S": [["hts_code", "value", "Value"], ["1", 5, 5], ["2", 5, 6]]})
     first, second = read_records(path)
-    assert first == {"hts_code": "1", "value": "5", LINE: 2} and "given twice" in second[PROBLEM]
+    assert columns([first]) == [{"hts_code": "1", "value": "5"}] and "given twice" in second[PROBLEM]
 
 
 def test_a_header_without_hts_code_is_named_on_one_line(tmp_path) -> None:

@@ -29,7 +29,7 @@ from .line import (
 )
 from .records import NUMERIC, PROBLEM
 
-MONEY = frozenset({"value", "quantity", *CONTENT_FIELDS, "declared_duty"})
+MONEY = frozenset({"value", "quantity", *CONTENT_FIELDS, "declared_duty", "declared_fees"})
 PLAIN_TEXT = frozenset({"entry_number", "line_number", "unit"})  # parsed by `str`: the text itself
 MAX_CACHED = 50_000  # distinct values remembered per column (then the cache starts again)
 _BAD = object()  # a text the column's parser refuses
@@ -46,6 +46,7 @@ class LineView:
         "currency",
         "declared_duty",
         "declared_heading_duty",
+        "declared_fees",
         "declared_headings",
         "destination",
         "documents",

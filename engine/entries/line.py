@@ -42,6 +42,7 @@ COLUMNS = (
     "declared_headings",
     "declared_duty",
     "declared_heading_duty",
+    "declared_fees",
 )
 REQUIRED = ("hts_code", "origin", "value", "entry_date")
 MODES = ("vessel", "air", "truck", "rail", "mail")
@@ -89,6 +90,7 @@ class Line(BaseModel):
     declared_headings: tuple[str, ...] = ()
     declared_duty: Decimal | None = None
     declared_heading_duty: tuple[tuple[str, Decimal], ...] = ()  # (heading, duty declared on it), as filed
+    declared_fees: Decimal | None = None  # the fees the line declared (compared per entry: the MPF is per entry)
 
     @property
     def mfn(self) -> DutyExpression | None:
@@ -129,7 +131,7 @@ def normalise_keys(raw: dict[str, object]) -> dict[str, str]:
 
 
 SYMBOLS = {"$": "USD", "¥": "JPY", "￥": "JPY"}  # a money column may start with its currency's symbol
-MONEY = ("value", *CONTENT_FIELDS, "declared_duty")
+MONEY = ("value", *CONTENT_FIELDS, "declared_duty", "declared_fees")
 _PLAIN_NUMBER = re.compile(r"[0-9]+(\.[0-9]*)?|\.[0-9]+")
 _GROUPED_NUMBER = re.compile(r"[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?")  # 1,234,567.89
 
@@ -355,6 +357,7 @@ _PARSERS: tuple[tuple[str, Callable[[str], object] | None], ...] = (
     ("declared_headings", _headings),
     ("declared_duty", money),
     ("declared_heading_duty", _heading_duties),
+    ("declared_fees", money),
 )
 
 

@@ -109,6 +109,7 @@ class Result(BaseModel):
     declared_difference: Decimal | None = Field(default=None, exclude=True)
     # the duty the filer declared, rounded as the pack rounds (not in the record: its reasons say it)
     declared_duty: Decimal | None = Field(default=None, exclude=True)
+    declared_fees: Decimal | None = Field(default=None, exclude=True)  # the fees the line declared, if it did
 
     def other_charges(self) -> tuple[tuple[str, Decimal, list[DutyLine]], ...]:
         """The charges besides customs duty, by name: (`taxes`, total, lines), (`fees`, total, lines)."""

@@ -4,8 +4,11 @@
   lines are summed; where the sum is under the minimum or over the maximum, the minimum or maximum is shared back
   over the lines by their basis, to the currency's minor unit, the cents left over going to the largest remainders
   (so the lines add up to the bound exactly).
-- The pack's `tolerance` (19 CFR 159.6): where the entry's net difference between declared and computed duty is
-  under it, each line's declared-duty finding is a warning (disregarded at liquidation), not an error.
+- Declared fees (`declared_fees`) against the computed ones, per entry (a per-entry fee is shared over the lines,
+  so lines are not compared one by one): under-declared is an error, over-declared a warning.
+- The pack's `tolerance` (19 CFR 159.6): where the entry's net difference between declared and computed duty and
+  fees is under it, each line's declared-duty and declared-fees finding is a warning (disregarded at
+  liquidation), not an error.
 
 A line without an entry number is an entry of its own. `EntryGroups` cuts a stream of results, in input order,
 into entries: the lines of an entry are expected together; one that turns up again after other entries is settled
@@ -22,7 +25,7 @@ from ..packs.model import PerEntry, Tolerance
 from ..report.result import DutyLine, Reason, Result, verdict_of
 
 ZERO = Decimal(0)
-DECLARED_RULE = "declared.duty"
+DECLARED_RULES = ("declared.duty", "declared.fees")
 CHARGE_LISTS = (("duties", "total_duty"), ("taxes", "total_taxes"), ("fees", "total_fees"))
 
 
@@ -45,7 +48,7 @@ def takes_part(result: Result, law: EntryLaw | None) -> bool:
     that differs from the computed one while the pack has a tolerance."""
     if law is None or result.verdict == "invalid":
         return False
-    if law.tolerance is not None and result.declared_difference:
+    if result.declared_fees is not None or (law.tolerance is not None and result.declared_difference):
         return True
     return any(d.measure in law.bounds for name, _ in CHARGE_LISTS for d in getattr(result, name))
 
@@ -55,8 +58,9 @@ def settle_entry(results: list[Result], law: EntryLaw) -> list[Result]:
     out = list(results)
     for mid, bounds in law.bounds.items():
         out = _bounded(out, mid, bounds, law)
+    out, fee_difference = _fees_compared(out, law.currency)
     if law.tolerance is not None:
-        out = _tolerated(out, law.tolerance, law.currency)
+        out = _tolerated(out, fee_difference, law.tolerance, law.currency)
     return out
 
 
@@ -121,11 +125,37 @@ def _with_amount(result: Result, name: str, old: DutyLine, amount: Decimal, reas
     return result.model_copy(update=update)
 
 
-def _tolerated(results: list[Result], tolerance: Tolerance, currency: str) -> list[Result]:
+def _fees_compared(results: list[Result], currency: str) -> tuple[list[Result], Decimal]:
+    """The entry's declared fees (over the lines that declared them) against its computed fees on those lines:
+    a reason on each of those lines, and the difference (declared minus computed)."""
+    declaring = [r for r in results if r.declared_fees is not None]
+    declared = sum((r.declared_fees or ZERO for r in declaring), ZERO)
+    computed = sum((r.total_fees for r in declaring), ZERO)
+    difference = declared - computed
+    if not difference:
+        return results, ZERO
+    entry = results[0].entry_number
+    where = f"entry {entry}" if entry else "this line"
+    if difference < 0:
+        severity, said = "error", f"fees under-declared by {-difference} {currency}"
+    else:
+        severity, said = "warning", f"fees over-declared: refund of {difference} {currency}"
+    message = f"{where}: {said} (declared {declared}, computed {computed} on {len(declaring)} line(s))"
+    reason = Reason(severity=severity, rule="declared.fees", message=message)
+    out = [_with_reason(r, reason) if r.declared_fees is not None else r for r in results]
+    return out, difference
+
+
+def _with_reason(result: Result, reason: Reason) -> Result:
+    reasons = [*result.reasons, reason]
+    return result.model_copy(update={"reasons": reasons, "verdict": verdict_of(reasons)})
+
+
+def _tolerated(results: list[Result], fee_difference: Decimal, tolerance: Tolerance, currency: str) -> list[Result]:
     differences = [r.declared_difference for r in results if r.declared_difference]
-    if not differences:
+    if not differences and not fee_difference:
         return results
-    net = sum(differences, ZERO)
+    net = sum(differences, fee_difference)
     if abs(net) >= tolerance.under:
         return results
     note = (
@@ -133,23 +163,17 @@ def _tolerated(results: list[Result], tolerance: Tolerance, currency: str) -> li
         "customs disregards at liquidation"
     )
     citation = "; ".join(tolerance.citations)
+
+    def eased(x: Reason) -> Reason:
+        cited = "; ".join(c for c in (x.citation, citation) if c)
+        return x.model_copy(update={"severity": "warning", "message": x.message + note, "citation": cited})
+
     out = []
     for r in results:
-        if not r.declared_difference:
+        if not any(x.rule in DECLARED_RULES for x in r.reasons):
             out.append(r)
             continue
-        reasons = [
-            x.model_copy(
-                update={
-                    "severity": "warning",
-                    "message": x.message + note,
-                    "citation": "; ".join(c for c in (x.citation, citation) if c),
-                }
-            )
-            if x.rule == DECLARED_RULE
-            else x
-            for x in r.reasons
-        ]
+        reasons = [eased(x) if x.rule in DECLARED_RULES else x for x in r.reasons]
         out.append(r.model_copy(update={"reasons": reasons, "verdict": verdict_of(reasons)}))
     return out
 

@@ -125,8 +125,12 @@ def resolve(compiled: CompiledPack, line: Line, refs: frozenset[RuleRef]) -> Res
     reasons += compare_declared(compiled, line, duties, total, applied, excluded)
     reasons += refund_reasons(compiled, duties, total, line.declared_duty)
     result = _result(line, header.currency, duties, reasons, excluded, header.minor_unit, total, claims, charges)
-    difference = declared_difference(line, total, header.minor_unit)
-    return result.model_copy(update={"declared_difference": difference}) if difference else result
+    declared = {
+        "declared_difference": declared_difference(line, total, header.minor_unit),
+        "declared_fees": None if line.declared_fees is None else round_money(line.declared_fees, header.minor_unit),
+    }
+    declared = {k: v for k, v in declared.items() if v is not None}
+    return result.model_copy(update=declared) if declared else result
 
 
 def _claim(m: Measure, cond: Condition, line: Line, reasons: list[Reason]) -> list[QuotaClaim]:

@@ -90,3 +90,24 @@ def test_entries_are_cut_in_input_order_and_a_split_entry_is_flagged() -> None:
     assert fees([by[0], by[1]]) == ["15.00", "15.00"] and fees([by[2]]) == ["30.00"] and fees([by[3]]) == ["100.00"]
     assert [x.rule for x in by[4].reasons] == [f"{FEE}.minimum", "entry.split"] and by[4].verdict == "review"
     assert not any(x.rule == "entry.split" for r in (by[0], by[1], by[3]) for x in r.reasons)
+
+
+def declaring(row: int, entry: str, amount: str, declared_fees: str, declared: str | None = None) -> Result:
+    return fee_line(row, entry, "100000", amount, declared).model_copy(update={"declared_fees": Decimal(declared_fees)})
+
+
+def test_declared_fees_are_compared_per_entry_not_per_line() -> None:
+    settled = settle_entry([declaring(1, "E", "100.00", "150.00"), declaring(2, "E", "100.00", "50.00")], LAW)
+    assert not any(x.rule == "declared.fees" for r in settled for x in r.reasons)
+    short = settle_entry([declaring(1, "E", "100.00", "60.00"), declaring(2, "E", "100.00", "50.00")], LAW)
+    assert [r.verdict for r in short] == ["reject", "reject"]
+    said = "entry E: fees under-declared by 90.00 USD (declared 110.00, computed 200.00 on 2 line(s))"
+    assert short[0].reasons[-1].message == said
+
+
+def test_the_tolerance_nets_duty_and_fee_differences() -> None:
+    # duty over-declared by 15, fees under-declared by 25: net 10 under -> both findings are warnings
+    settled = settle_entry([declaring(1, "E", "100.00", "75.00", "15.00")], LAW)
+    assert settled[0].verdict == "review"
+    assert {x.rule: x.severity for x in settled[0].reasons} == {"declared.duty": "warning", "declared.fees": "warning"}
+    assert "net difference is -10.00 USD" in settled[0].reasons[-1].message

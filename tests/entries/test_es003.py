@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import shutil
 from decimal import Decimal
 from pathlib import Path
 
@@ -224,3 +225,30 @@ def test_es003_through_worker_processes_reads_as_in_one(hts_2025: Path, tmp_path
     one = CliRunner().invoke(cli, [*args, "--workers", "1"])
     two = CliRunner().invoke(cli, [*args, "--workers", "2", "--chunk-size", "2"])
     assert one.exit_code == two.exit_code == 1 and json.loads(one.stdout) == json.loads(two.stdout)
+
+
+def test_ten_thousand_es003_entries_give_two_cape_declarations(hts_2025: Path, tmp_path: Path) -> None:
+    """A broker's ES-003 report of 10,000 unliquidated 2025 entries, each an MFN row and its reciprocal-duty row:
+    `clearance refunds` claims every one, in CAPE declarations of at most 9,999 entries (9,999 + 1)."""
+    db = tmp_path / "clearance.db"
+    shutil.copy(hts_2025, db)
+    header = SAMPLE.read_text(encoding="utf-8").splitlines()[0]
+    rows = []
+    for n in range(10_000):
+        entry = f"SYN-{n:07d}-{n % 10}"
+        common = f"{entry},1,01,00-0000001AA,04/15/2025,04/25/2025,JP,JP,"
+        rows.append(common + ",1,9903.01.25,$0.00,$100.00,,X,Unliquidated,,N,,")
+        rows.append(common + ",2,5209.41.6040,\"$1,000.00\",$75.00,240,M2,Unliquidated,,N,,")
+    report = tmp_path / "es003.csv"
+    report.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    out = tmp_path / "cape"
+    args = ["refunds", str(report), "--as-of", "2026-12-03", "--db", str(db), "-o", str(out), "--workers", "1"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.stderr
+    files = sorted(out.glob("cape-declaration-*.csv"))
+    counts = [len(list(csv.reader(f.open(newline="")))) - 1 for f in files]
+    assert counts == [9_999, 1]
+    numbers = [row[0] for f in files for row in list(csv.reader(f.open(newline="")))[1:]]
+    assert len(set(numbers)) == 10_000
+    summary = json.loads((out / "refunds-summary.json").read_text())
+    assert [d["entries"] for d in summary["declarations"]] == [9_999, 1] and summary["left_out"] == []

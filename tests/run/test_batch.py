@@ -311,9 +311,13 @@ def test_ctrl_c_inside_a_durable_rules_action_stops_the_run_between_chunks(
         real(self, c)
 
     monkeypatch.setattr(QuotaLedger, "_count", count)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # Python's own, whatever ran before
     batch = Batch(files, Settings(rules=rules, law_as_of=LAW, workers=workers, chunk_size=20), tmp_path / "runs.db")
-    with pytest.raises(KeyboardInterrupt):
-        list(batch.results())
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            list(batch.results())
+    finally:
+        signal.signal(signal.SIGINT, previous)
     store = Store(tmp_path / "runs.db")
     run = store.run(1)
     assert sent and run["status"] == "interrupted" and 0 < run["lines"] == store.db["lines"].count < 400

@@ -26,6 +26,7 @@ from .test_hostile import FEATURES, GOOD, HEADER, one_line_error
 
 ESC = "\x1b]0;pwned\x07\x1b[2J"
 HTS_2026 = SHARED / "data" / "hts" / "hts_2026_basic_edition_csv.csv"
+needs_hts_export = pytest.mark.skipif(not HTS_2026.is_file(), reason=f"shared test data absent: {HTS_2026}")
 LINUX = sys.platform.startswith("linux")
 
 
@@ -191,6 +192,7 @@ def test_a_line_with_too_many_stacking_edges_is_refused_with_a_clear_message(tmp
 # HTSUS exports --------------------------------------------------------------------------------------------------
 
 
+@needs_hts_export
 def test_an_hts_export_cut_inside_a_quoted_field_is_refused() -> None:
     data = HTS_2026.read_bytes()
     cut = data[: data.index(b'","', len(data) // 3) + 5]
@@ -198,6 +200,7 @@ def test_an_hts_export_cut_inside_a_quoted_field_is_refused() -> None:
         read_export(cut, "cut.csv")
 
 
+@needs_hts_export
 @pytest.mark.parametrize(
     ("row", "fragment"),
     [
@@ -212,6 +215,7 @@ def test_a_malformed_hts_row_is_refused_naming_it(row: str, fragment: str) -> No
         read_export(("\n".join([*head, row]) + "\n").encode(), "bad.csv")
 
 
+@needs_hts_export
 def test_an_export_cut_between_rows_is_refused() -> None:
     data = HTS_2026.read_bytes()
     with pytest.raises(HtsError, match="cut short"):

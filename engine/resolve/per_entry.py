@@ -22,7 +22,7 @@ from decimal import ROUND_FLOOR, Decimal
 
 from ..packs.load import Pack
 from ..packs.model import PerEntry, Tolerance
-from ..report.result import DutyLine, Reason, Result, verdict_of
+from ..report.result import DutyLine, Reason, Result, verdict_of, with_reasons
 
 ZERO = Decimal(0)
 DECLARED_RULES = ("declared.duty", "declared.fees")
@@ -142,13 +142,8 @@ def _fees_compared(results: list[Result], currency: str) -> tuple[list[Result], 
         severity, said = "warning", f"fees over-declared: refund of {difference} {currency}"
     message = f"{where}: {said} (declared {declared}, computed {computed} on {len(declaring)} line(s))"
     reason = Reason(severity=severity, rule="declared.fees", message=message)
-    out = [_with_reason(r, reason) if r.declared_fees is not None else r for r in results]
+    out = [with_reasons(r, [reason]) if r.declared_fees is not None else r for r in results]
     return out, difference
-
-
-def _with_reason(result: Result, reason: Reason) -> Result:
-    reasons = [*result.reasons, reason]
-    return result.model_copy(update={"reasons": reasons, "verdict": verdict_of(reasons)})
 
 
 def _tolerated(results: list[Result], fee_difference: Decimal, tolerance: Tolerance, currency: str) -> list[Result]:
@@ -226,9 +221,7 @@ def _split(result: Result) -> Result:
         f"the lines of entry {result.entry_number} are not together in the file: what is computed per entry "
         "(fees with a minimum or maximum, the liquidation tolerance) is computed over this group of its lines only"
     )
-    reasons = [*result.reasons, Reason(severity="warning", rule="entry.split", message=message)]
-    verdict = result.verdict if result.verdict == "invalid" else verdict_of(reasons)
-    return result.model_copy(update={"reasons": reasons, "verdict": verdict})
+    return with_reasons(result, [Reason(severity="warning", rule="entry.split", message=message)])
 
 
 def entry_law(packs: Iterable[tuple[str, Pack]]) -> dict[str, EntryLaw]:

@@ -228,48 +228,50 @@ def replace_line(batch: ResultBatch, n: int, result: Result) -> None:
 
 
 def to_results(batch: ResultBatch) -> list[Result]:
-    out = []
-    for n in range(len(batch)):
-        digits = batch.digits(n)
-        declared, total = batch.declared_duty[n], batch.total_duty[n]
-        data = {name: getattr(batch, name)[n] for name in SCALARS}
-        portions = iter(batch.portions.get(n, ()))
-        data |= {
-            "row": batch.row[n],
-            "file": batch.path,
-            "declared_difference": None if declared is None else Decimal(money(declared - (total or 0), digits)),
-            "total_duty": None if total is None else Decimal(money(total, digits)),
-            "reasons": [
-                Reason(severity=t.severity, rule=t.rule, message=message(batch, n, t, k, tpl), citation=t.citation)
-                for t, k, tpl in reasons_of(batch, n)
-            ],
-            "excluded": [
-                Excluded(
-                    measure=x.measure,
-                    excluded_by=x.excluded_by,
-                    reason=x.reason,
-                    portion=Decimal(next(portions)) if has else None,
-                )
-                for x, has in batch.plan[n].excluded
-            ],
-            "quota": batch.quota.get(n, []),
-            "extra": batch.extra.get(n, {}),
-        }
-        for lines, total, charge in CHARGES:
-            if total != "total_duty":
-                data[total] = Decimal(money(getattr(batch, total)[n], digits))
-            data[lines] = [
-                DutyLine(
-                    measure=c.measure,
-                    heading=c.heading,
-                    rate=c.rate,
-                    basis=c.basis,
-                    basis_value=Decimal(batch.duty_basis[d]),
-                    amount=Decimal(batch.amount(d, digits)),
-                )
-                for d in batch.duties(n)
-                if (c := batch.duty_component[d]).charge == charge
-            ]
-        data |= {name: _load(name)(text) for name, text in batch.other.get(n, {}).items()}
-        out.append(Result.model_validate(data))
-    return out
+    return [to_result(batch, n) for n in range(len(batch))]
+
+
+def to_result(batch: ResultBatch, n: int) -> Result:
+    """Line `n` of the batch as a `Result`."""
+    digits = batch.digits(n)
+    declared, total = batch.declared_duty[n], batch.total_duty[n]
+    data = {name: getattr(batch, name)[n] for name in SCALARS}
+    portions = iter(batch.portions.get(n, ()))
+    data |= {
+        "row": batch.row[n],
+        "file": batch.path,
+        "declared_difference": None if declared is None else Decimal(money(declared - (total or 0), digits)),
+        "total_duty": None if total is None else Decimal(money(total, digits)),
+        "reasons": [
+            Reason(severity=t.severity, rule=t.rule, message=message(batch, n, t, k, tpl), citation=t.citation)
+            for t, k, tpl in reasons_of(batch, n)
+        ],
+        "excluded": [
+            Excluded(
+                measure=x.measure,
+                excluded_by=x.excluded_by,
+                reason=x.reason,
+                portion=Decimal(next(portions)) if has else None,
+            )
+            for x, has in batch.plan[n].excluded
+        ],
+        "quota": batch.quota.get(n, []),
+        "extra": batch.extra.get(n, {}),
+    }
+    for lines, total, charge in CHARGES:
+        if total != "total_duty":
+            data[total] = Decimal(money(getattr(batch, total)[n], digits))
+        data[lines] = [
+            DutyLine(
+                measure=c.measure,
+                heading=c.heading,
+                rate=c.rate,
+                basis=c.basis,
+                basis_value=Decimal(batch.duty_basis[d]),
+                amount=Decimal(batch.amount(d, digits)),
+            )
+            for d in batch.duties(n)
+            if (c := batch.duty_component[d]).charge == charge
+        ]
+    data |= {name: _load(name)(text) for name, text in batch.other.get(n, {}).items()}
+    return Result.model_validate(data)

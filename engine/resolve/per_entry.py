@@ -173,6 +173,27 @@ def _tolerated(results: list[Result], fee_difference: Decimal, tolerance: Tolera
     return out
 
 
+def entry_key(result: Result) -> tuple:
+    """Which entry a line belongs to: its file, destination and entry number (None: an entry of its own)."""
+    return (result.file, result.destination, result.entry_number)
+
+
+def inner_entries(results: list[Result], takes: Callable[[Result], bool]) -> list[list[int]]:
+    """The entries that lie wholly inside a stream's piece (a chunk): the offsets of each entry's lines that take
+    part, in input order, for every entry but the first and the last (they may run on into the pieces around).
+    Lines that do not take part are skipped over, as `EntryGroups` skips them."""
+    groups: list[list[int]] = []
+    key: tuple | None = None
+    for n, result in enumerate(results):
+        if not takes(result):
+            continue
+        if result.entry_number is None or entry_key(result) != key:
+            groups.append([])
+        groups[-1].append(n)
+        key = entry_key(result) if result.entry_number is not None else None
+    return groups[1:-1]
+
+
 @dataclass
 class EntryGroups:
     """Cuts results, in input order, into entries and settles each entry when its last line has passed.
@@ -185,7 +206,7 @@ class EntryGroups:
     _closed: set[tuple] = field(default_factory=set)
 
     def add(self, handle: object, result: Result) -> list[tuple[object, Result]]:
-        key = (result.file, result.destination, result.entry_number)
+        key = entry_key(result)
         done: list[tuple[object, Result]] = []
         if result.entry_number is None or key != self._key:
             done = self._settle()
@@ -200,6 +221,16 @@ class EntryGroups:
         self._closed.clear()
         return done
 
+    def passed(self, key: tuple) -> tuple[list[tuple[object, Result]], bool]:
+        """An entry settled elsewhere (`inner_entries`, in a worker) has passed: the entry open before it is
+        settled, and whether that entry's lines turned up after other entries (they then get `split`)."""
+        done = self._settle()
+        self._key = None
+        again = key in self._closed
+        if key[2] is not None:
+            self._closed.add(key)
+        return done, again
+
     def _settle(self) -> list[tuple[object, Result]]:
         if not self._open:
             return []
@@ -207,16 +238,17 @@ class EntryGroups:
         self._open = []
         first = results[0]
         law = self.law_of(first.destination)
-        key = (first.file, first.destination, first.entry_number)
+        key = entry_key(first)
         settled = settle_entry(list(results), law) if law is not None else list(results)
         if first.entry_number is not None:
             if key in self._closed:
-                settled = [_split(r) for r in settled]
+                settled = [split(r) for r in settled]
             self._closed.add(key)
         return list(zip(handles, settled, strict=True))
 
 
-def _split(result: Result) -> Result:
+def split(result: Result) -> Result:
+    """A line of an entry whose lines are not together in the file, with the warning that says so."""
     message = (
         f"the lines of entry {result.entry_number} are not together in the file: what is computed per entry "
         "(fees with a minimum or maximum, the liquidation tolerance) is computed over this group of its lines only"

@@ -27,7 +27,7 @@ from ..report.options import Options
 from ..report.result import Result
 from ..report.summary import Summary
 from .check import CHUNK, Checker, require_pack
-from .chunks import Chunk, ChunkOut, minor_units, put, rules_hash, settle
+from .chunks import Chunk, ChunkOut, minor_units, put, rules_hash, settle, split_line
 from .held import HeldChunks
 from .inputs import input_file, read_as_recorded, running_elsewhere
 from .interrupts import held_signals
@@ -169,7 +169,7 @@ class Batch:
         references = reference_ids(self.checker.references)
         spec = WorkerSpec(s.rules, self.law_as_of, s.destination, self.hash, os.getpid(), s.reference_db, references)
         ordered = in_order(self.checker, self._chunks(), keep, s.workers, spec, s.executor, s.scheduler)
-        held = HeldChunks(self.checker, put)
+        held = HeldChunks(self.checker, put, split_line)
         try:
             # fewer collections for the whole run, between chunks too: restoring Python's default at each chunk's
             # end had the collector rescan that chunk's young objects (README, Speed)

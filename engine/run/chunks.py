@@ -1,6 +1,10 @@
 """The unit of work of a batch run: `check_chunk(checker, chunk)`, a pure function of the rule packs and one
 chunk of raw records, which returns the chunk's result batch (and the `Result`s that the sequential step needs);
-`settle` is that sequential step (the cross-line caps), run in the main process in input order."""
+`settle` is that sequential step (the cross-line caps), run in the main process in input order.
+
+What the law computes per entry is settled where it can be: an entry that lies wholly inside the chunk is settled
+by the unit of work itself (`settle_within`); only the chunk's first and last entries (which may run on into the
+chunks around) and entries with cap claims (settled after the caps) travel to the main process as `Result`s."""
 
 from __future__ import annotations
 
@@ -9,10 +13,11 @@ import json
 from dataclasses import dataclass, field
 
 from ..packs.load import Pack
-from ..report.adapter import from_results, replace_line, settled
+from ..report.adapter import from_results, replace_line, settled, to_result
 from ..report.records import Renderer
 from ..report.result import Result
 from ..report.result_batch import ResultBatch
+from ..resolve.per_entry import entry_key, inner_entries, settle_entry, split
 from .check import Checker
 
 
@@ -27,10 +32,12 @@ class Chunk:
 @dataclass
 class ChunkOut:
     """One chunk's lines as a result batch, in input order. `pending` holds the results that the sequential
-    step must see (see `needs_settle`); `results` every result, or `texts` every line's JSON record, if asked for."""
+    step must see (see `needs_settle`); `results` every result, or `texts` every line's JSON record, if asked for.
+    `entries`: the entries settled in the unit of work (`settle_within`), each as its key and its lines' offsets."""
 
     batch: ResultBatch
     pending: dict[int, Result] = field(default_factory=dict)
+    entries: list[tuple[tuple, list[int]]] = field(default_factory=list)
     results: list[Result] | None = None
     texts: list[str] | None = None
 
@@ -61,13 +68,33 @@ def check_chunk(checker: Checker, chunk: Chunk, keep: str = "none") -> ChunkOut:
     results = checker.check_chunk(chunk.records, chunk.first_row)
     if keep != "none" and chunk.path is not None:  # named here, in the worker, not in the main process
         results = [r.model_copy(update={"file": chunk.path}) for r in results]
+    results, entries = settle_within(checker, results)
     batch = from_results(results, chunk.file, chunk.path, minor_units(checker.packs))
+    inside = {n for _, offsets in entries for n in offsets}
     return ChunkOut(
         batch=batch,
-        pending={n: r for n, r in enumerate(results) if needs_settle(checker, r)},
+        pending={n: r for n, r in enumerate(results) if n not in inside and needs_settle(checker, r)},
+        entries=entries,
         results=results if keep == "results" else None,
         texts=Renderer(batch).records() if keep == "json" else None,
     )
+
+
+def settle_within(checker: Checker, results: list[Result]) -> tuple[list[Result], list[tuple[tuple, list[int]]]]:
+    """The chunk's results with each entry that lies wholly inside it settled (`per_entry.inner_entries`; not an
+    entry with cap claims: the caps are settled first, in the main process), and each such entry's key and offsets.
+    Whether such an entry's lines turned up after other entries is known only in the main process (`split_line`)."""
+    out = list(results)
+    entries = []
+    for offsets in inner_entries(results, checker.takes_part):
+        lines = [results[n] for n in offsets]
+        law = checker.entry_law.get(lines[0].destination or "")
+        if law is None or any(r.quota for r in lines):
+            continue
+        for n, result in zip(offsets, settle_entry(lines, law), strict=True):
+            out[n] = result
+        entries.append((entry_key(lines[0]), offsets))
+    return out, entries
 
 
 def settle(checker: Checker, out: ChunkOut) -> ChunkOut:
@@ -87,6 +114,12 @@ def put(out: ChunkOut, n: int, result: Result) -> None:
     if result is not out.pending.get(n):
         replace_line(out.batch, n, result)
         kept(out, n, result)
+
+
+def split_line(out: ChunkOut, n: int) -> None:
+    """Line `n` of an entry settled in the unit of work whose lines turned up after other entries of its file."""
+    result = out.results[n] if out.results is not None else to_result(out.batch, n)
+    put(out, n, split(result))
 
 
 def kept(out: ChunkOut, n: int, result: Result) -> None:

@@ -19,11 +19,15 @@ if TYPE_CHECKING:
 
 
 class HeldChunks:
-    def __init__(self, checker: Checker, put: Callable[[ChunkOut, int, Result], None]) -> None:
-        """`put(out, n, result)` writes line `n` of a chunk back, settled."""
+    def __init__(
+        self, checker: Checker, put: Callable[[ChunkOut, int, Result], None], split: Callable[[ChunkOut, int], None]
+    ) -> None:
+        """`put(out, n, result)` writes line `n` of a chunk back, settled; `split(out, n)` flags line `n` of an
+        entry settled in the worker as one whose lines are not together in the file."""
         self._entries = checker.entry_groups()
         self._takes_part = checker.takes_part
         self._put = put
+        self._split = split
         self._held: deque[ChunkOut] = deque()
         self._waiting: dict[int, int] = {}  # id of a held chunk -> its lines still waiting for their entry
 
@@ -33,11 +37,19 @@ class HeldChunks:
             self._settled(self._entries.close())
         self._held.append(out)
         self._waiting[id(out)] = 0
-        for n in sorted(out.pending):
-            result = out.pending[n]
-            if self._takes_part(result):
+        events: list[tuple[int, tuple | None, list[int]]] = [
+            (n, None, []) for n, result in out.pending.items() if self._takes_part(result)
+        ]
+        events += [(offsets[0], key, offsets) for key, offsets in out.entries]  # settled in the worker
+        for n, key, offsets in sorted(events, key=lambda event: event[0]):
+            if key is None:
                 self._waiting[id(out)] += 1
-                self._settled(self._entries.add((out, n), result))
+                self._settled(self._entries.add((out, n), out.pending[n]))
+                continue
+            done, again = self._entries.passed(key)
+            self._settled(done)
+            for m in offsets if again else ():
+                self._split(out, m)
         return self._ready()
 
     def close(self) -> list[ChunkOut]:

@@ -32,6 +32,7 @@ from ..reference import HtsReference, references_in
 from .check import Checker
 from .chunks import Chunk, ChunkOut, check_chunk, rules_hash
 from .interrupts import held_signals
+from .wire import Memo, Tables
 
 GC_THRESHOLD = 50_000  # allocations between collections of the youngest generation (Python's default: 700)
 EXECUTORS = ("local", "dask")
@@ -128,19 +129,22 @@ class InProcess:
 # --- worker processes on this machine ----------------------------------------------------------------------
 
 _worker: Checker | None = None
+_memo: Memo | None = None  # the shared values this worker has sent to the main process (engine/run/wire.py)
 
 
 def _start_worker(spec: WorkerSpec) -> None:
-    global _worker
+    global _worker, _memo
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process handles Ctrl-C and stops the pool
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the main process's handler, inherited by fork
     _die_with_parent(spec.parent)
     _worker = long_lived(spec.checker())
+    _memo = Memo()
 
 
-def _work(unit: Unit[T, R], item: T) -> R:
-    assert _worker is not None, "worker not started"
-    return unit(_worker, item)
+def _work(unit: Unit[T, R], item: T) -> bytes:
+    """The unit of work on this worker's Checker, its output pickled against the worker's memo."""
+    assert _worker is not None and _memo is not None, "worker not started"
+    return _memo.dumps(unit(_worker, item))
 
 
 def _die_with_parent(parent: int) -> None:
@@ -168,8 +172,10 @@ class ProcessPool:
 
     def map(self, unit: Unit[T, R], items: Iterable[T]) -> Iterator[R]:
         pool = ProcessPoolExecutor(self.workers, initializer=_start_worker, initargs=(self.spec,))
+        tables = Tables()  # read in input order, as the workers wrote them (engine/run/wire.py)
         try:
-            yield from windowed(lambda item: pool.submit(_work, unit, item), items, 2 * self.workers)
+            sent: Iterator[bytes] = windowed(lambda item: pool.submit(_work, unit, item), items, 2 * self.workers)
+            yield from map(tables.loads, sent)
         except BrokenProcessPool as exc:
             raise WorkerError(f"a worker process stopped: {exc}") from exc
         finally:

@@ -91,3 +91,35 @@ def test_an_interrupted_run_resumes_to_the_same_entries(
     stored = [r.record() for r in Store(db).records(resumed.run_id)]
     assert [r["row"] for r in stored] == list(range(1, len(stored) + 1))
     assert fee_by_entry(stored) == expected_fees(entries)
+
+
+@pytest.fixture(scope="module")
+def scattered(tmp_path_factory: pytest.TempPathFactory, entries: Path) -> Path:
+    """The same lines with some entries' lines apart (an entry turns up again after others), lines without an
+    entry number among them, and a line of another destination in the middle of an entry."""
+    rows = list(csv.reader(entries.open()))
+    header, body = rows[0], rows[1:]
+    rnd = random.Random(11)
+    moved = [body.pop(rnd.randrange(len(body))) for _ in range(25)]
+    for row in moved:
+        body.insert(rnd.randrange(len(body)), row)
+    for at in rnd.sample(range(len(body)), 15):
+        body[at] = ["", *body[at][1:]]
+    path = tmp_path_factory.mktemp("scattered") / "scattered.csv"
+    with path.open("w", newline="") as f:
+        csv.writer(f).writerows([header, *body])
+    return path
+
+
+@pytest.mark.parametrize(("chunk_size", "workers"), [(9, 1), (1000, 1), (6, 2)])
+def test_entries_settled_in_the_unit_of_work_give_the_core_records(
+    scattered: Path, tmp_path: Path, chunk_size: int, workers: int
+) -> None:
+    """Entries wholly inside a chunk are settled by the worker, the others by the main process: the same records
+    as the core checker either way, split entries flagged, and the store gives them back."""
+    expected = core(scattered)
+    assert any(x["rule"] == "entry.split" for r in expected for x in r["reasons"])
+    settings = Settings(law_as_of=LAW, chunk_size=chunk_size, workers=workers)
+    batch = Batch([str(scattered)], settings, Store(tmp_path / "runs.db"))
+    assert [r.record() | {"file": None} for r in batch.results()] == expected
+    assert [r.record() | {"file": None} for r in Store(tmp_path / "runs.db").records(batch.run_id)] == expected

@@ -14,6 +14,8 @@ from typing import Any
 
 import click
 
+from clearance.cli.output import fail
+from clearance.engine.run.store import Store, StoreError
 from clearance.engine.run.workers import EXECUTORS
 
 DB_FILE = "clearance.db"  # the clearance SQLite database when neither --db nor CLEARANCE_DB names one
@@ -48,6 +50,19 @@ def db_option(help: str, *, inherit: bool = False) -> Any:
     if inherit:
         return click.option("--db", type=DB_PATH, default=None, help=help)
     return click.option("--db", type=DB_PATH, default=DB_FILE, show_default=True, envvar="CLEARANCE_DB", help=help)
+
+
+RUNS_DB_HELP = "The run database (env CLEARANCE_DB)."
+
+
+def open_store(db: Path) -> Store:
+    """The run database at `db` (`runs` and `report`): not there or not usable is a one-line error, exit 2."""
+    if not db.is_file():
+        fail(f"{db}: no run database (run `clearance check` first, or give --db)")
+    try:
+        return Store(db)
+    except StoreError as exc:
+        fail(str(exc))
 
 
 def law_as_of_option(help: str) -> Any:

@@ -8,9 +8,8 @@ from pathlib import Path
 
 import click
 
-from clearance.cli.options import ID, db_option, output_option
+from clearance.cli.options import ID, RUNS_DB_HELP, db_option, open_store, output_option
 from clearance.cli.output import fail, opened
-from clearance.cli.runs_cmd import DB_HELP, _open
 from clearance.engine.report import html_report
 from clearance.engine.report.run_queries import RunFigures
 
@@ -24,7 +23,7 @@ lines_option = click.option(
 @click.argument("run_id", type=ID)
 @output_option("Write the HTML page here, e.g. report.html.")
 @lines_option
-@db_option(DB_HELP)
+@db_option(RUNS_DB_HELP)
 def report(run_id: int, output: str, lines: int, db: Path) -> None:
     """Write run RUN_ID as one HTML page that needs no network: what was checked, verdicts, duty by measure,
     heading and month (charts), declared against computed, top reasons, and the review, reject and invalid
@@ -35,7 +34,7 @@ def report(run_id: int, output: str, lines: int, db: Path) -> None:
 def write_report(db: Path, run_id: int, output: str, lines: int, inputs: tuple[str, ...] = ()) -> None:
     """The page of run `run_id` of database `db`, written to `output` (never one of `inputs`, nor the database);
     any problem is one line and exit 2."""
-    store = _open(db)
+    store = open_store(db)
     try:
         figures = RunFigures(store.db, run_id)
     except LookupError:

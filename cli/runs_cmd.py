@@ -9,7 +9,16 @@ from pathlib import Path
 
 import click
 
-from clearance.cli.options import DB_FILE, ID, db_option, format_option, output_option, parse_date
+from clearance.cli.options import (
+    DB_FILE,
+    ID,
+    RUNS_DB_HELP,
+    db_option,
+    format_option,
+    open_store,
+    output_option,
+    parse_date,
+)
 from clearance.cli.output import emit, fail, opened, say
 from clearance.engine.report import jsonl_format
 from clearance.engine.report.formats import FORMATS
@@ -21,18 +30,6 @@ from clearance.engine.run.history import delete_runs, listing, prunable, run_rec
 from clearance.engine.run.store import Store, StoreError
 
 
-def _open(db: Path) -> Store:
-    if not db.is_file():
-        fail(f"{db}: no run database (run `clearance check` first, or give --db)")
-    try:
-        return Store(db)
-    except StoreError as exc:
-        fail(str(exc))
-
-
-DB_HELP = "The run database (env CLEARANCE_DB)."
-
-
 def _db_path(db: Path | None) -> Path:
     """The database named on the subcommand, else on `runs`, else CLEARANCE_DB, else ./clearance.db."""
     ctx = click.get_current_context()
@@ -41,22 +38,22 @@ def _db_path(db: Path | None) -> Path:
 
 
 def _store(db: Path | None) -> Store:
-    return _open(_db_path(db))
+    return open_store(_db_path(db))
 
 
 @click.group(invoke_without_command=True)
-@db_option(DB_HELP)
+@db_option(RUNS_DB_HELP)
 @click.pass_context
 def runs(ctx: click.Context, db: Path | None) -> None:
     """The runs recorded by `clearance check`: list them (no subcommand), show, export, import, delete, prune."""
     if ctx.invoked_subcommand is None:
-        emit(RUN_LIST.emit(listing(_open(db)), "text"))
+        emit(RUN_LIST.emit(listing(open_store(db)), "text"))
 
 
 @runs.command("list")
 @format_option(RUN_LIST.names)
 @output_option()
-@db_option(DB_HELP, inherit=True)
+@db_option(RUNS_DB_HELP, inherit=True)
 def list_runs(fmt: str, output: str, db: Path | None) -> None:
     """List the runs: id, status, lines per verdict, total duty, files."""
     store = _store(db)
@@ -67,7 +64,7 @@ def list_runs(fmt: str, output: str, db: Path | None) -> None:
 @click.argument("run_id", type=ID)
 @format_option(RUN_SHOW.names)
 @output_option()
-@db_option(DB_HELP, inherit=True)
+@db_option(RUNS_DB_HELP, inherit=True)
 def show(run_id: int, fmt: str, output: str, db: Path | None) -> None:
     """The summary of run RUN_ID: files, rule packs, verdict counts, duty by measure and heading, top reasons."""
     store = _store(db)
@@ -82,7 +79,7 @@ def show(run_id: int, fmt: str, output: str, db: Path | None) -> None:
 @click.argument("run_id", type=ID)
 @format_option(["jsonl", "json", "csv"], "The output format of `clearance check`.", default="jsonl")
 @output_option("Write the lines here (not the database).")
-@db_option(DB_HELP, inherit=True)
+@db_option(RUNS_DB_HELP, inherit=True)
 def export(run_id: int, fmt: str, output: str, db: Path | None) -> None:
     """Every stored line of run RUN_ID, in input order, in the output format of `clearance check`."""
     store = _store(db)
@@ -113,7 +110,7 @@ def import_(folder: Path, db: Path | None) -> None:
 
 @runs.command()
 @click.argument("run_ids", metavar="ID...", type=ID, nargs=-1, required=True)
-@db_option(DB_HELP, inherit=True)
+@db_option(RUNS_DB_HELP, inherit=True)
 def delete(run_ids: tuple[int, ...], db: Path | None) -> None:
     """Delete the runs ID... and every line stored for them (nothing is deleted if one of them is not there)."""
     store = _store(db)
@@ -127,7 +124,7 @@ def delete(run_ids: tuple[int, ...], db: Path | None) -> None:
 @runs.command()
 @click.option("--before", callback=parse_date, metavar="DATE", help="Delete the runs started before DATE.")
 @click.option("--keep", type=click.IntRange(min=0), metavar="N", help="Delete all but the newest N runs.")
-@db_option(DB_HELP, inherit=True)
+@db_option(RUNS_DB_HELP, inherit=True)
 def prune(before: dt.date | None, keep: int | None, db: Path | None) -> None:
     """Delete old runs: those started before --before DATE, or all but the newest --keep N (never a run
     still marked running). SQLite keeps the freed pages for reuse (VACUUM gives them back to the disk)."""

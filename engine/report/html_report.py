@@ -16,6 +16,7 @@ from importlib.metadata import version
 import jinja2
 from markupsafe import Markup
 
+from ..run.store_lines import family
 from . import charts
 from .calculation import Step, calculation
 from .result import Result
@@ -33,11 +34,6 @@ _ENV = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-
-
-def family(measure: str) -> str:
-    """A measure's family: its id up to the second dot (`us.ieepa.reciprocal.baseline` -> `us.ieepa`)."""
-    return ".".join(measure.split(".")[:2])
 
 
 @dataclass(frozen=True)

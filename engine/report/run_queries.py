@@ -2,9 +2,9 @@
 
 Everything here is an SQL aggregate (or a bounded read of the lines the report lists) over the run database as
 `engine/run/store_schema.py` makes it: `runs`, `run_files`, `lines` (a narrow row per line, money in minor units,
-`declared_delta`), `line_duties` with their `duty_components`, and the `line_reasons_all` view (every reason of a
-line, its message filled in). Money leaves this module as integers of minor units with the currency's digits;
-`decimal_text` turns them into the Decimal text the page prints.
+`declared_delta`), the charge sums the store keeps per run (`run_charges`, engine/run/store_sums.py), and the reasons
+counted per plan (`store.top_reasons`, which `runs show` prints too). Money leaves this module as integers of minor
+units with the currency's digits; `decimal_text` turns them into the Decimal text the page prints.
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ from decimal import Decimal
 
 from sqlite_utils import Database
 
-from ..run.store import refunds_by_status
+from ..run.store import refunds_by_status, top_reasons
 from ..run.store_lines import read_picked
+from ..run.store_sums import charges
 from .adapter import to_results
 from .result import Result
 
@@ -95,17 +96,11 @@ class RunFigures:
         }
 
     def charges(self) -> list[Charges]:
-        """Every charge line of the run, summed by month, measure, heading, currency and charge: one pass (amounts
-        are stored as exact minor units of the line's currency)."""
-        sql = """
-            SELECT substr(l.entry_date, 1, 7) AS month, c.measure, c.charge, l.currency,
-              CASE WHEN l.hts_code LIKE replace(c.heading, '.', '') || '%' THEN NULL ELSE c.heading END AS heading,
-              count(*) AS lines, sum(d.amount) AS minor
-            FROM line_duties AS d JOIN lines AS l ON l.id = d.line_id JOIN duty_components AS c ON c.id = d.component_id
-            WHERE l.run_id = ? GROUP BY 1, 2, 3, 4, 5"""
+        """Every charge line of the run, summed by month, measure, heading, currency and charge: read from the sums
+        the store keeps as the run is written (`store_sums.charges`), exact minor units of the line's currency."""
         return [
-            Charges(r["month"], r["measure"], r["heading"], r["currency"], r["charge"], r["lines"], r["minor"])
-            for r in self.db.query(sql, [self.run_id])
+            Charges(month, measure, heading, currency, charge, lines, minor)
+            for month, measure, charge, currency, heading, lines, minor in charges(self.db.conn, self.run_id)
         ]
 
     def entry_dates(self) -> tuple[str | None, str | None]:
@@ -123,14 +118,9 @@ class RunFigures:
         return [e for e in editions if start <= e["effective"] <= (last or first)]
 
     def top_reasons(self, limit: int = 10) -> list[TopReason]:
-        """The most frequent error and warning reasons (by rule) of the flagged lines, with an example and its
-        citation."""
-        sql = f"""
-            SELECT a.severity, a.rule, count(*) AS lines, min(a.message) AS example, min(a.citation) AS citation
-            FROM lines AS l JOIN line_reasons_all AS a ON a.line_id = l.id
-            WHERE l.run_id = ? AND l.verdict IN ({_marks(FLAGGED)}) AND a.severity != 'info'
-            GROUP BY 1, 2 ORDER BY lines DESC, rule LIMIT ?"""
-        return [TopReason(**r) for r in self.db.query(sql, [self.run_id, *FLAGGED, limit])]
+        """The most frequent error and warning reasons (by rule), with an example and its citation
+        (`store.top_reasons`: a plan's reasons counted once per line that follows it)."""
+        return [TopReason(**r) for r in top_reasons(self.db.conn, self.run_id, limit)]
 
     def declared(self) -> list[Declared]:
         """Under- and over-declared duty per currency, from each line's declared-minus-computed difference."""
@@ -152,7 +142,8 @@ class RunFigures:
                      WHERE l.run_id = ? AND l.verdict = ? ORDER BY l.total_duty DESC, f.position, l.row LIMIT ?"""
             ids = [r["id"] for r in self.db.query(sql, [self.run_id, verdict, limit])]
             picked = read_picked(self.db.conn, ids) if ids else {}
-            results = {id(b): to_results(b) for _, b, _ in picked.values()}
+            batches = {id(b): b for _, b, _ in picked.values()}  # lines of one file share a batch: made once
+            results = {key: to_results(b) for key, b in batches.items()}
             for i in ids:
                 file, batch, n = picked[i]
                 yield file, results[id(batch)][n]

@@ -7,6 +7,8 @@ from decimal import Decimal
 from .emit import printable, text_and_json
 from .summary import CHECKED
 
+OWN_CODE = "(own code)"  # the heading of a charge under the line's own tariff code (the general rate, say)
+
 
 def _status(run: dict) -> str:
     return "finished" if run["finished"] else f"{run['status']}*" if run["status"] == "running" else run["status"]
@@ -47,7 +49,7 @@ def render_run(run: dict) -> str:
     rows = run["duty_by_measure"]
     out.append(f"\nduty by measure and heading ({len(rows)}):")
     out += [
-        f"  {r['measure']:<44} {r['heading']:<14} {r['lines']:>9,} lines {r['amount']:>18} {r['currency']}"
+        f"  {r['measure']:<44} {r['heading'] or OWN_CODE:<14} {r['lines']:>9,} lines {r['amount']:>18} {r['currency']}"
         for r in top_by_measure(rows)
     ]
     out.append("\ntop reasons (errors and warnings):")

@@ -29,7 +29,8 @@ from ..report.result_batch import ResultBatch, money
 from ..report.summary import SUMS, Summary
 from . import store_migrate, store_schema
 from .inputs import InputFile, same_input, schema_problem
-from .store_lines import SharedCache, SharedRows, read_lines, write_lines
+from .store_lines import SharedCache, SharedRows, read_lines, read_picked, write_lines
+from .store_sums import by_measure
 
 __all__ = ["InputFile", "Store", "StoreError"]
 
@@ -37,6 +38,7 @@ SCHEMA_VERSION = store_schema.SCHEMA_VERSION
 UPGRADES: dict[str, Callable[[_Database], None]] = {
     "2": store_migrate.from_2,  # the `invalid` verdict's count
     "3": store_migrate.from_3,  # one JSON row per line -> the normalised store
+    "4": store_migrate.from_4,  # each run's charge sums (run_charges)
 }
 
 
@@ -252,32 +254,15 @@ class Store:
             yield from to_results(b)
 
     def duty_by_measure(self, run_id: int) -> list[dict]:
-        """Lines and total duty per measure, heading and currency (exact: summed in minor units)."""
+        """Lines and total charges per measure, heading and currency (exact: summed in minor units)."""
         scale = json.loads(self.run(run_id)["minor_units"])
-        sql = (
-            "SELECT c.measure, c.heading, l.currency, count(*) AS lines, sum(d.amount) AS minor "
-            "FROM line_duties d JOIN lines l ON l.id = d.line_id JOIN duty_components c ON c.id = d.component_id "
-            "WHERE l.run_id = ? GROUP BY c.measure, c.heading, l.currency ORDER BY c.measure, lines DESC, c.heading"
-        )
         return [
-            {k: r[k] for k in ("measure", "heading", "currency", "lines")}
-            | {"amount": Decimal(money(r["minor"] or 0, scale.get(r["currency"], 0)))}
-            for r in self.db.query(sql, [run_id])
+            {"measure": m, "heading": h, "currency": c, "lines": n, "amount": Decimal(money(minor, scale.get(c, 0)))}
+            for m, h, c, n, minor in by_measure(self.db.conn, run_id)
         ]
 
     def top_reasons(self, run_id: int, limit: int = 10) -> list[dict]:
-        """The most frequent error and warning reasons (by rule), with one example message."""
-        sql = (
-            "SELECT severity, rule, sum(lines) AS lines, min(message) AS example FROM ("
-            "SELECT x.severity, x.rule, x.message, p.lines FROM (SELECT plan_id, count(*) AS lines FROM lines "
-            "WHERE run_id = ? GROUP BY plan_id) p JOIN plan_reasons q ON q.plan_id = p.plan_id "
-            "JOIN reasons x ON x.id = q.reason_id "
-            "UNION ALL SELECT o.severity, o.rule, o.message, 1 FROM line_reasons o "
-            "JOIN lines l ON l.id = o.line_id WHERE l.run_id = ?) WHERE severity != 'info' "
-            "GROUP BY 1, 2 ORDER BY lines DESC, rule LIMIT ?"
-        )
-        return list(self.db.query(sql, [run_id, run_id, limit]))
-
+        return top_reasons(self.db.conn, run_id, limit)
 
     # --- refunds (clearance refunds): one row per entry of a run, in a table of its own ---------------------
 
@@ -289,6 +274,33 @@ class Store:
 
     def refunds_by_status(self, run_id: int) -> list[dict]:
         return refunds_by_status(self.db, run_id)
+
+
+def top_reasons(conn: sqlite3.Connection, run_id: int, limit: int = 10) -> list[dict]:
+    """The most frequent error and warning reasons of a run (by severity and rule): lines, the least citation, and
+    an example, the message of the first line that has it. A plan's reasons count once per line that follows it
+    (lines share plans), each line's own reasons (`line_reasons`) once. The one count of them (`runs show`, report)."""
+    sql = """
+        SELECT severity, rule, sum(lines) AS lines, min(line) AS line, min(citation) AS citation FROM (
+          SELECT x.severity, x.rule, p.lines, p.line, t.text AS citation
+          FROM (SELECT plan_id, count(*) AS lines, min(id) AS line FROM lines WHERE run_id = ? GROUP BY plan_id) AS p
+          JOIN plan_reasons AS q ON q.plan_id = p.plan_id JOIN reasons AS x ON x.id = q.reason_id
+          JOIN citations AS t ON t.id = x.citation_id WHERE x.severity != 'info'
+          UNION ALL
+          SELECT o.severity, o.rule, 1, o.line_id, coalesce(t.text, '') FROM line_reasons AS o
+          CROSS JOIN lines AS l ON l.id = o.line_id LEFT JOIN citations AS t ON t.id = o.citation_id
+          WHERE l.run_id = ? AND o.severity != 'info'
+        ) GROUP BY 1, 2 ORDER BY lines DESC, rule LIMIT ?"""
+    rows = conn.execute(sql, [run_id, run_id, limit]).fetchall()
+    picked = read_picked(conn, sorted({line for *_, line, _ in rows})) if rows else {}
+    batches = {id(b): to_results(b) for b in {id(b): b for _, b, _ in picked.values()}.values()}
+    out = []
+    for severity, rule, lines, line, citation in rows:
+        _, b, n = picked[line]
+        said = (r.message for r in batches[id(b)][n].reasons if (r.severity, r.rule) == (severity, rule))
+        example = next(said, "")
+        out.append({"severity": severity, "rule": rule, "lines": lines, "example": example, "citation": citation})
+    return out
 
 
 def refunds_by_status(db: sqlite_utils.Database, run_id: int) -> list[dict]:

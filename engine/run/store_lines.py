@@ -12,6 +12,7 @@ from pydantic_core import to_json
 
 from ..report.result import QuotaClaim
 from ..report.result_batch import CHARGES, SCALARS, Component, Exclusion, Plan, ResultBatch, Text
+from .store_sums import add_charges, batch_charges
 
 READ_SIZE = 5_000  # lines per batch read back
 
@@ -162,6 +163,7 @@ def write_lines(conn: sqlite3.Connection, shared: SharedRows, run_id: int, file_
                 (first + n, d - start, components[id(b.duty_component[d])], b.duty_basis[d], b.duty_amount[d])
             )
     conn.executemany("INSERT INTO line_duties VALUES (?, ?, ?, ?, ?)", duties)
+    add_charges(conn, run_id, batch_charges(b))
     _write_sparse(conn, shared, first, b)
 
 
@@ -194,12 +196,12 @@ def _write_sparse(conn: sqlite3.Connection, shared: SharedRows, first: int, b: R
 
 
 def delete_run(conn: sqlite3.Connection, run_id: int) -> None:
-    """A run's lines with their duty lines and sparse extras, its files and its row (inside the caller's
+    """A run's lines with their duty lines and sparse extras, its charge sums, files and row (inside the caller's
     transaction; children first, as the foreign keys require)."""
     lines = "SELECT id FROM lines WHERE run_id = ?"
     for table in ("line_duties", "line_reasons", "line_portions", "line_quota", "line_fields"):
         conn.execute(f"DELETE FROM [{table}] WHERE line_id IN ({lines})", [run_id])
-    for table, key in (("lines", "run_id"), ("run_files", "run_id"), ("runs", "id")):
+    for table, key in (("run_charges", "run_id"), ("lines", "run_id"), ("run_files", "run_id"), ("runs", "id")):
         conn.execute(f"DELETE FROM [{table}] WHERE {key} = ?", [run_id])
 
 

@@ -5,7 +5,8 @@
   normalised store (store_schema.py). Each stored row is read back as the `Result` it was made from and written as
   a result batch, so that `runs export` gives the very records it gave before (tests/run/test_migrate.py). The
   `runs` table is kept as it is (its columns did not change); `run_files` gets integer ids. The file keeps its
-  size until it is vacuumed (`sqlite3 FILE VACUUM`)."""
+  size until it is vacuumed (`sqlite3 FILE VACUUM`).
+- schema 4 -> 5: `run_charges`, each run's charge lines summed (store_sums.py), filled from the stored lines."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from ..report.adapter import from_results
 from ..report.result import Result
 from . import store_schema
 from .store_lines import SharedRows, write_lines
+from .store_sums import RUN_CHARGES, fill_charges
 
 # schema 3's `results` columns that hold JSON
 JSON_COLUMNS = ("duties", "taxes", "fees", "reasons", "excluded", "quota", "extra")
@@ -50,6 +52,13 @@ def from_3(db: sqlite_utils.Database) -> None:
     for table in ("duties_3", "results_3", "run_files_3"):
         conn.execute(f"DROP TABLE [{table}]")
     _stamp(db, "4")
+
+
+def from_4(db: sqlite_utils.Database) -> None:
+    db.execute("DROP TABLE IF EXISTS run_charges")  # made by a schema-3 upgrade just before: filled again here
+    db.execute(RUN_CHARGES)
+    fill_charges(db.conn)
+    _stamp(db, "5")
 
 
 def decode(row: dict) -> Result:

@@ -10,6 +10,8 @@ Normalised for size and for SQL (Datasette) use:
 - per line, only where a line has them: `line_duties` (one row per duty line: component, basis, amount), and the
   sparse `line_reasons` (reasons of the line's own input), `line_portions`, `line_quota`, `line_fields` (fields of
   the record that have no columns yet, as JSON).
+`run_charges`: each run's charge lines summed as the run is written (store_sums.py), what the report and `runs show`
+read instead of summing the line duties again.
 Views give the whole record back: `results` (today's record, one row per line, lists as JSON), `duty_lines` (one row
 per duty line with its line's facts, for sums by measure, family, heading and month) and `line_reasons_all`
 (every reason of every line, messages filled in).
@@ -24,8 +26,10 @@ import sqlite_utils
 from ..report.result import VERDICTS
 from ..report.result_batch import CHARGES
 from ..report.summary import SUMS
+from .store_sums import RUN_CHARGES
 
-SCHEMA_VERSION = 4  # 2: taxes and fees; 3: the `invalid` verdict; 4: the normalised store (store_migrate.py)
+SCHEMA_VERSION = 5  # 2: taxes and fees; 3: the `invalid` verdict; 4: the normalised store; 5: run_charges
+# (store_migrate.py)
 
 _CHILDREN = {
     "plan_reasons": "plan_id INTEGER NOT NULL REFERENCES plans(id), position INTEGER NOT NULL, "
@@ -114,6 +118,7 @@ def create_lines(db: sqlite_utils.Database) -> None:
     db["lines"].create_index(["entry_number"], "lines_entry")
     for table, columns in _CHILDREN.items():
         db.execute(f"CREATE TABLE [{table}] ({columns}) WITHOUT ROWID")
+    db.execute(RUN_CHARGES)
     create_views(db)
 
 

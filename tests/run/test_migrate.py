@@ -44,7 +44,7 @@ def test_a_schema_3_database_is_upgraded_and_exports_the_same_records(tmp_path: 
     assert any(r.quota for r in lines) and any(r.excluded for r in lines)
     db = old_database(tmp_path / "old.db", checked)
     store = Store(db)
-    assert store._version() == str(SCHEMA_VERSION) == "4"
+    assert store._version() == str(SCHEMA_VERSION) == "5"
     assert list(store.records(1)) == lines and list(store.records(2)) == checked[0][:40]
     exported = CliRunner().invoke(cli, ["runs", "export", "1", "--db", str(db)])
     assert exported.exit_code == 0 and exported.stdout == "".join(r.record_json() + "\n" for r in lines)
@@ -65,7 +65,7 @@ def test_a_schema_2_database_is_upgraded_through_3(tmp_path: Path, checked) -> N
     con.commit()
     con.close()
     store = Store(db)
-    assert store._version() == "4" and store.run(1)["invalid"] == 0  # schema 2 counted none apart
+    assert store._version() == "5" and store.run(1)["invalid"] == 0  # schema 2 counted none apart
     assert list(store.records(1)) == [r for f in checked for r in f]
 
 

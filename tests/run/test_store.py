@@ -254,7 +254,7 @@ def test_not_a_database_and_other_schemas(tmp_path: Path) -> None:
     with pytest.raises(StoreError) as error:
         Store(old)
     message = str(error.value)
-    assert "schema 1" in message and "writes schema 4" in message and "\n" not in message
+    assert "schema 1" in message and "writes schema 5" in message and "\n" not in message
     assert "give another --db" in message
     with pytest.raises(StoreError, match="no run 5"):
         Store(tmp_path / "new.db").run(5)

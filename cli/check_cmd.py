@@ -18,6 +18,7 @@ import click
 from clearance.cli.options import (
     Choice,
     columns_option,
+    connect_timeout_option,
     db_option,
     destination_option,
     executor_option,
@@ -87,6 +88,7 @@ from clearance.engine.run.workers import default_workers
 @click.option("--chunk-size", type=click.IntRange(min=1), default=CHUNK, show_default=True, help="Lines per work unit.")
 @executor_option
 @scheduler_option
+@connect_timeout_option
 @output_dir_option
 @db_option("Record the run and every line's result in this SQLite database (env CLEARANCE_DB).")
 @click.option("--no-db", is_flag=True, help="Do not record the run.")
@@ -116,6 +118,7 @@ def check(
     chunk_size: int,
     executor: str,
     scheduler: str | None,
+    connect_timeout: float,
     output_dir: Path | None,
     db: Path,
     no_db: bool,
@@ -149,6 +152,7 @@ def check(
         reference_db=None if no_db else Path(db),  # HTSUS editions imported into it (`clearance hts import`)
         executor=executor,
         scheduler=scheduler,
+        connect_timeout=connect_timeout,
     )
     if report_file is not None and no_db:
         fail("--report needs the run database: drop --no-db")

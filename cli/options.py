@@ -123,6 +123,14 @@ scheduler_option = click.option(
     help="With --executor dask: the Dask scheduler, e.g. tcp://10.0.0.5:8786 (default: a local cluster of "
     "--workers processes).",
 )
+connect_timeout_option = click.option(
+    "--connect-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=10.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="With --scheduler: how long to wait for the Dask scheduler (nothing listening at the address fails at once).",
+)
 output_dir_option = click.option(
     "--output-dir",
     type=click.Path(file_okay=False, path_type=Path),

@@ -58,8 +58,10 @@ def _record(value: object, where: str) -> dict:
     return bounded(value)
 
 
-def jsonl_records(fh: io.TextIOBase, path: str) -> Iterator[dict]:
+def jsonl_records(fh: io.TextIOBase, path: str, first_line: int = 1) -> Iterator[dict]:
+    """One record per non-blank line; `first_line`: the number of the stream's first line (a partition's)."""
     lines = Lines(fh)
+    lines.number = first_line - 1
     while True:
         try:
             text = next(lines)

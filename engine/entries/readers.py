@@ -15,12 +15,14 @@ up to `RECORD_LIMIT` and `MAX_COLUMNS` columns, and JSON integers of any length 
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import hashlib
 import io
 import os
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -92,8 +94,8 @@ class Hashed(io.RawIOBase):
     """A binary stream that hashes every byte read through it: the SHA-256 of what was checked, read once
     (standard input and FIFOs cannot be read twice; a file rewritten while it is read shows here)."""
 
-    def __init__(self, raw: BinaryIO, owned: bool = True) -> None:
-        self.raw, self.owned = raw, owned
+    def __init__(self, raw: BinaryIO, owned: bool = True, limit: int | None = None) -> None:
+        self.raw, self.owned, self.limit = raw, owned, limit  # limit: read no more than this many bytes
         self.digest = hashlib.sha256()
         self.count = 0
 
@@ -101,6 +103,10 @@ class Hashed(io.RawIOBase):
         return True
 
     def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        if self.limit is not None:
+            buffer = memoryview(buffer)[: max(0, self.limit - self.count)]
+            if not len(buffer):
+                return 0
         n = self.raw.readinto(buffer)  # type: ignore[attr-defined]
         if n:
             self.digest.update(memoryview(buffer)[:n])
@@ -116,11 +122,24 @@ class Hashed(io.RawIOBase):
         super().close()
 
 
+@dataclass(frozen=True)
+class Span:
+    """A byte range `[start, end)` of a CSV/TSV/JSONL file read on its own (a partition, engine/entries/partitions.py):
+    `start` 0 reads the header too; a later `start` is the first byte of a record, numbered `first_line`, whose
+    columns are the file's `header` (read from the file's start, with its `delimiter`). `end` None: the end of file."""
+
+    start: int
+    end: int | None
+    first_line: int = 1
+    header: tuple[str, ...] = ()
+    delimiter: str = ","
+
+
 class RecordSource:
     """The records of one input file, how far into the file the reading has got (`position`), and, once every
     record has been read, the SHA-256 and size of the bytes they were read from (`sha256`, `bytes_read`).
     `columns` maps column names (default: the built-in aliases); `fmt` es003 reads a CSV or XLSX file as an
-    ES-003 report (detected from its header otherwise)."""
+    ES-003 report (detected from its header otherwise); `span` reads only that byte range (its encoding given)."""
 
     def __init__(
         self,
@@ -129,8 +148,10 @@ class RecordSource:
         encoding: str | None = None,
         sheet: str | None = None,
         columns: ColumnMap | None = None,
+        span: Span | None = None,
     ) -> None:
         self.path = str(path)
+        self.span = span
         self.kind = detect_format(Path(path), None if fmt == "es003" else fmt)
         self.columns = columns or ColumnMap()
         self.shape = Shape(self.columns, es003=fmt == "es003")
@@ -162,34 +183,77 @@ class RecordSource:
         hashed = self._open()
         raw = io.BufferedReader(hashed, SNIFF_BYTES)
         self._raw = raw
-        fh = None
         try:
-            encoding = self.encoding or sniff_encoding(raw.peek(SNIFF_BYTES)[:SNIFF_BYTES], self.path)
-            fh = io.TextIOWrapper(raw, encoding=encoding, newline="")
-            yield from self._records(fh)
+            with self._problems():
+                fh = io.TextIOWrapper(raw, encoding=self._encoding(raw), newline="")
+                yield from self._records(fh)
             self.sha256, self.bytes_read = hashed.digest.hexdigest(), hashed.count
+        finally:
+            raw.close()  # standard input itself stays open (Hashed does not own it)
+
+    def head(self) -> tuple[str, list[str], str, int]:
+        """A CSV/TSV/JSONL file's text encoding (given or detected) and, for CSV/TSV, its header's cells, its
+        delimiter and the physical lines the header takes (what engine/entries/partitions.py plans with)."""
+        raw = io.BufferedReader(self._open(), SNIFF_BYTES)
+        try:
+            with self._problems():
+                encoding = self._encoding(raw)
+                if self.kind not in ("csv", "tsv"):
+                    return encoding, [], ",", 0
+                lines = Lines(io.TextIOWrapper(raw, encoding=encoding, newline=""))
+                header, delimiter = csv_header(lines, self.path, "\t" if self.kind == "tsv" else None)
+                return encoding, header, delimiter, lines.number
+        finally:
+            raw.close()
+
+    def _encoding(self, raw: io.BufferedReader) -> str:
+        encoding = self.encoding or sniff_encoding(raw.peek(SNIFF_BYTES)[:SNIFF_BYTES], self.path)
+        if self.span is not None and self.span.start > 0 and encoding == "utf-8-sig":
+            return "utf-8"  # a BOM is only at the file's start: a U+FEFF further on is text
+        return encoding
+
+    @contextlib.contextmanager
+    def _problems(self) -> Iterator[None]:
+        """What makes a whole file unreadable, as one line."""
+        try:
+            yield
         except UnicodeDecodeError as exc:
             raise InputFileError(f"{self.path}: {_decode_problem(exc, self.encoding)}") from exc
         except csv.Error as exc:
             raise InputFileError(f"{self.path}: malformed CSV: {exc}") from exc
         except TableError as exc:
             raise InputFileError(f"{self.path}: {exc}") from exc
-        finally:
-            raw.close()  # standard input itself stays open (Hashed does not own it)
 
     def _open(self) -> Hashed:
         if self.path == "-":
             return Hashed(sys.stdin.buffer, owned=False)  # type: ignore[arg-type]
         try:
-            return Hashed(open(self.path, "rb", buffering=0))
+            raw = open(self.path, "rb", buffering=0)  # noqa: SIM115 (Hashed owns it)
+            if self.span is None:
+                return Hashed(raw)
+            raw.seek(self.span.start)
+            return Hashed(raw, limit=None if self.span.end is None else self.span.end - self.span.start)
         except OSError as exc:
             raise InputFileError(f"{self.path}: cannot open: {exc.strerror or exc}") from exc
 
     def _records(self, fh: io.TextIOBase) -> Iterator[dict]:
+        if self.span is not None and self.span.start > 0:
+            return self._span_records(fh, self.span)
         if self.kind in ("csv", "tsv"):
             return _csv(fh, self.path, "\t" if self.kind == "tsv" else None, self.shape)
         records = jsonl_records(fh, self.path) if self.kind == "jsonl" else json_records(fh, self.path)
         return map(self.columns.record, records)
+
+
+    def _span_records(self, fh: io.TextIOBase, span: Span) -> Iterator[dict]:
+        """The records of a range that starts past the header: numbered from its first line, with the header given."""
+        if self.kind == "jsonl":
+            return map(self.columns.record, jsonl_records(fh, self.path, span.first_line))
+        if self.kind not in ("csv", "tsv"):
+            raise InputFileError(f"{self.path}: a {self.kind} file is read whole, not in byte ranges")
+        lines = Lines(fh)
+        lines.number = span.first_line - 1
+        return csv_body(lines, list(span.header), span.delimiter, self.shape)
 
 
 def _digest(path: str) -> tuple[str, int]:
@@ -241,13 +305,19 @@ def _decode_problem(exc: UnicodeDecodeError, explicit: str | None) -> str:
 
 def _csv(fh: io.TextIOBase, path: str, delimiter: str | None, shape: Shape) -> Iterator[dict]:
     lines = Lines(fh)
+    header, delimiter = csv_header(lines, path, delimiter)
+    return csv_body(lines, header, delimiter, shape)
+
+
+def csv_header(lines: Lines, path: str, delimiter: str | None) -> tuple[list[str], str]:
+    """The header row's cells and the delimiter (a CSV whose header has tabs and no commas is TSV)."""
     try:
         first = next(lines, "")
     except LineTooLong as exc:
         raise InputFileError(f"{path}: the header {exc}") from None
     if not first.strip():
         raise InputFileError(f"{path}: empty file (a header row is required)")
-    if delimiter is None:  # a CSV whose header has tabs and no commas is TSV
+    if delimiter is None:
         delimiter = "\t" if "\t" in first and "," not in first else ","
     lines.again.append(lines.taken()[0])
     reader = csv.reader(lines, delimiter=delimiter, strict=True)
@@ -257,6 +327,12 @@ def _csv(fh: io.TextIOBase, path: str, delimiter: str | None, shape: Shape) -> I
         raise InputFileError(f"{path}: the header row cannot be read: {exc}") from None
     lines.taken()
     check_width(header, path)
+    return header, delimiter
+
+
+def csv_body(lines: Lines, header: list[str], delimiter: str, shape: Shape) -> Iterator[dict]:
+    """The records of the body rows that `lines` holds (after the header, or from a partition's first line)."""
+    reader = csv.reader(lines, delimiter=delimiter, strict=True)
     return shape.records(header, _csv_rows(reader, lines, len(header)))
 
 
@@ -290,6 +366,7 @@ __all__ = [
     "InputFileError",
     "Mark",
     "RecordSource",
+    "Span",
     "cell_text",
     "check_readable",
     "detect_format",

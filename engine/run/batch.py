@@ -13,6 +13,7 @@ import json
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, replace
+from functools import partial
 from importlib import metadata
 from itertools import islice
 from pathlib import Path
@@ -29,10 +30,11 @@ from ..report.summary import Summary
 from .check import CHUNK, Checker, require_pack
 from .chunks import Chunk, ChunkOut, minor_units, put, rules_hash, settle, split_line
 from .held import HeldChunks
-from .inputs import input_file, read_as_recorded, running_elsewhere
+from .inputs import file_digest, input_file, read_as_recorded, running_elsewhere
 from .interrupts import held_signals
+from .parts import Part, check_part, file_parts
 from .store import Store, StoreError
-from .workers import WorkerError, WorkerSpec, fewer_collections, in_order, reference_ids
+from .workers import Executor, WorkerError, WorkerSpec, fewer_collections, in_order, reference_ids
 
 
 class BatchError(Exception):
@@ -55,6 +57,7 @@ class Settings:
     reference_db: Path | None = None  # a database holding reference data (HTSUS editions) to check lines against
     executor: str = "local"  # where the chunks are checked: local processes or a Dask cluster (engine/run/workers.py)
     scheduler: str | None = None  # the Dask scheduler's address (None: a local cluster of `workers` processes)
+    connect_timeout: float = 10.0  # seconds to reach the Dask scheduler
 
 
 class ProgressSink(Protocol):
@@ -89,6 +92,7 @@ class Batch:
         self.done = [0] * len(self.paths)
         self._source: RecordSource | None = None
         self._finished_bytes = 0
+        self._ends: dict[tuple[int, int], int] = {}  # (file, first row) of a partition -> bytes read at its end
         self.files = [input_file(p) for p in self.paths]
         self.packs = load_rules(settings.rules)
         require_pack(self.packs, settings.destination)
@@ -168,13 +172,21 @@ class Batch:
         s = self.settings
         references = reference_ids(self.checker.references)
         spec = WorkerSpec(s.rules, self.law_as_of, s.destination, self.hash, os.getpid(), s.reference_db, references)
-        ordered = in_order(self.checker, self._chunks(), keep, s.workers, spec, s.executor, s.scheduler)
+        if s.executor == "dask":  # the workers read the files themselves, in partitions
+            from .dask_executor import DaskCluster  # the optional extra: imported only when asked for
+
+            run = DaskCluster(spec, s.scheduler, s.workers, s.connect_timeout)
+            ordered = run.map(partial(check_part, keep=keep), self._parts(run))
+        else:
+            ordered = in_order(self.checker, self._chunks(), keep, s.workers, spec, s.executor, s.scheduler)
         held = HeldChunks(self.checker, put, split_line)
         try:
             # fewer collections for the whole run, between chunks too: restoring Python's default at each chunk's
             # end had the collector rescan that chunk's young objects (README, Speed)
             with fewer_collections():
                 for out in ordered:
+                    if not len(out.batch):  # a partition whose records a resumed run had all stored
+                        continue
                     with held_signals():
                         ready = held.feed(settle(self.checker, out))
                         for done in ready:
@@ -214,11 +226,15 @@ class Batch:
         if self.store is not None and self.run_id is not None:
             self.store.write_batch(self.run_id, batch, last, self.totals)
         if self.progress is not None:
-            self.progress.update(self.totals.lines, self._bytes_read())
+            end = self._ends.pop((batch.file, batch.row[0]), None)  # a partition's end (--executor dask)
+            self.progress.update(self.totals.lines, self._bytes_read() if end is None else end)
 
-    def _chunks(self) -> Iterator[Chunk]:
+    def _chunks(self, only: int | None = None) -> Iterator[Chunk]:
+        """The files' records, read here, in chunks (`only`: of that file)."""
         s = self.settings
         for n, path in enumerate(self.paths):
+            if only is not None and n != only:
+                continue
             columns = ColumnMap(s.columns or ())
             self._source = source = RecordSource(path, s.input_format, s.encoding, s.sheet, columns)
             records = iter(source)
@@ -231,6 +247,23 @@ class Batch:
                 yield Chunk(n, row, chunk, path)
                 row += len(chunk)
             self._read(n, source)
+            self._finished_bytes += self.files[n].size or 0
+
+    def _parts(self, run: Executor) -> Iterator[Chunk | Part]:
+        """With --executor dask: each file's partitions, which the workers read from the file's path (standard
+        input, which they cannot, in chunks read here). Each file is hashed again once its partitions are all given
+        out: a file changed since the run began is refused (as a local run refuses it), not recorded."""
+        s = self.settings
+        for n, path in enumerate(self.paths):
+            if self.files[n].sha256 is None:  # a stream: read here, once
+                yield from self._chunks(only=n)
+                continue
+            whole = Part(n, path, os.path.abspath(path), s.input_format, s.encoding, s.sheet, s.columns or ())
+            for part in file_parts(run, whole, s.chunk_size, self.done[n]):
+                end = part.end if part.end is not None else self.files[n].size or 0
+                self._ends[(n, part.first_row + part.skip)] = self._finished_bytes + end
+                yield part
+            read_as_recorded(self.files[n], file_digest(path))
             self._finished_bytes += self.files[n].size or 0
 
     def _read(self, n: int, source: RecordSource) -> None:

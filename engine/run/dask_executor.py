@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import socket
 import uuid
 from collections.abc import Iterable, Iterator
 
@@ -23,9 +24,6 @@ try:
     from distributed.diagnostics.plugin import WorkerPlugin
 except ImportError as exc:  # the optional extra is not installed
     raise WorkerError("--executor dask needs the dask extra: pip install 'clearance[dask]'") from exc
-
-CONNECT_TIMEOUT = "30s"
-
 
 class CheckerPlugin(WorkerPlugin):
     """Builds the run's Checker on a worker when the worker starts (or joins later), once."""
@@ -54,42 +52,75 @@ def _work(plugin: str, unit: Unit[T, R], item: T) -> R:
 
 
 class DaskCluster:
-    """The cluster whose scheduler is at `scheduler`, or a local cluster of `workers` processes, one thread each."""
+    """The cluster whose scheduler is at `scheduler`, or a local cluster of `workers` processes, one thread each.
+    Maps nested in one another (a run's partitions counted while they are checked) share one client."""
 
-    def __init__(self, spec: WorkerSpec, scheduler: str | None, workers: int) -> None:
+    def __init__(self, spec: WorkerSpec, scheduler: str | None, workers: int, connect_timeout: float = 10) -> None:
         self.spec = spec
         self.scheduler = scheduler
         self.workers = workers
+        self.connect_timeout = connect_timeout
+        self._session: tuple[Client, str] | None = None
+
+    def _connect(self) -> Client:
+        address = self.scheduler
+        assert address is not None
+        reachable(address, self.connect_timeout)
+        try:
+            return Client(address, timeout=self.connect_timeout)
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise WorkerError(f"no Dask scheduler at {address}: {one_line(exc)}") from exc
 
     @contextlib.contextmanager
-    def _client(self) -> Iterator[Client]:
-        if self.scheduler is not None:
-            try:
-                client = Client(self.scheduler, timeout=CONNECT_TIMEOUT)
-            except (OSError, TimeoutError, ValueError) as exc:
-                raise WorkerError(f"no Dask scheduler at {self.scheduler}: {exc}") from exc
-            with client:
-                yield client
+    def _client(self) -> Iterator[tuple[Client, str]]:
+        """This run's client and the name of its worker plugin (registered once, on every worker)."""
+        if self._session is not None:
+            yield self._session
             return
-        cluster = LocalCluster(
-            n_workers=self.workers,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            silence_logs=logging.CRITICAL,
-        )
-        with cluster, Client(cluster) as client:
-            yield client
-
-    def map(self, unit: Unit[T, R], items: Iterable[T]) -> Iterator[R]:
-        with self._client() as client:
+        with contextlib.ExitStack() as stack:
+            if self.scheduler is not None:
+                client = stack.enter_context(self._connect())
+            else:
+                cluster = stack.enter_context(
+                    LocalCluster(
+                        n_workers=self.workers,
+                        threads_per_worker=1,
+                        processes=True,
+                        dashboard_address=None,
+                        silence_logs=logging.CRITICAL,
+                    )
+                )
+                client = stack.enter_context(Client(cluster))
             name = f"clearance-checker-{uuid.uuid4().hex}"  # this run's: other runs may share the cluster
             client.register_plugin(CheckerPlugin(self.spec), name=name)
+            self._session = (client, name)
+            try:
+                yield self._session
+            finally:
+                self._session = None
+                with contextlib.suppress(Exception):  # the cluster may be gone: nothing left to clean
+                    client.unregister_worker_plugin(name)
+
+    def map(self, unit: Unit[T, R], items: Iterable[T]) -> Iterator[R]:
+        with self._client() as (client, name):
             window = 2 * max(1, len(client.scheduler_info()["workers"]))
             try:
                 yield from windowed(lambda item: client.submit(_work, name, unit, item, pure=False), items, window)
             except KilledWorker as exc:
-                raise WorkerError(f"Dask workers kept dying on one chunk: {exc}") from exc
-            finally:
-                with contextlib.suppress(Exception):  # the cluster may be gone: nothing left to clean
-                    client.unregister_worker_plugin(name)
+                raise WorkerError(f"Dask workers kept dying on one task: {exc}") from exc
+
+
+def reachable(address: str, timeout: float) -> None:
+    """Fail at once when nothing listens at a TCP scheduler address (Dask itself retries until its timeout)."""
+    host, _, port = address.removeprefix("tcp://").rpartition(":")
+    if ("://" in address and not address.startswith("tcp://")) or not port.isdigit():
+        return  # another protocol (tls, ucx, inproc): Dask connects within the timeout
+    try:
+        socket.create_connection((host.strip("[]") or "127.0.0.1", int(port)), timeout=timeout).close()
+    except OSError as exc:
+        why = "timed out" if isinstance(exc, TimeoutError) else exc.strerror or str(exc)
+        raise WorkerError(f"no Dask scheduler at {address}: {why} (--connect-timeout {timeout:g}s)") from exc
+
+
+def one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__

@@ -67,9 +67,7 @@ def plan(source: RecordSource, target_lines: int) -> Plan | None:
         firsts = first_lines(data, cuts)
     starts = [0, *cuts]
     ends: list[int | None] = [*cuts, None]
-    spans = [
-        Span(a, b, line, tuple(header), delimiter) for a, b, line in zip(starts, ends, firsts, strict=True)
-    ]
+    spans = [Span(a, b, line, tuple(header), delimiter) for a, b, line in zip(starts, ends, firsts, strict=True)]
     return Plan(spans, encoding, size)
 
 

@@ -244,7 +244,6 @@ class RecordSource:
         records = jsonl_records(fh, self.path) if self.kind == "jsonl" else json_records(fh, self.path)
         return map(self.columns.record, records)
 
-
     def _span_records(self, fh: io.TextIOBase, span: Span) -> Iterator[dict]:
         """The records of a range that starts past the header: numbered from its first line, with the header given."""
         if self.kind == "jsonl":

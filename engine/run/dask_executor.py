@@ -25,6 +25,7 @@ try:
 except ImportError as exc:  # the optional extra is not installed
     raise WorkerError("--executor dask needs the dask extra: pip install 'clearance[dask]'") from exc
 
+
 class CheckerPlugin(WorkerPlugin):
     """Builds the run's Checker on a worker when the worker starts (or joins later), once."""
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import socket
+import threading
 import uuid
 from collections.abc import Iterable, Iterator
 
@@ -64,13 +65,27 @@ class DaskCluster:
         self._session: tuple[Client, str] | None = None
 
     def _connect(self) -> Client:
-        address = self.scheduler
+        """The client of the scheduler at `self.scheduler`, within `connect_timeout` seconds. Dask's handshake
+        waits for the scheduler's answer without a timeout (a port that accepts and never answers hangs it), so
+        the client is made in a thread, given up on at the deadline."""
+        address, timeout = self.scheduler, self.connect_timeout
         assert address is not None
-        reachable(address, self.connect_timeout)
-        try:
-            return Client(address, timeout=self.connect_timeout)
-        except (OSError, TimeoutError, ValueError) as exc:
-            raise WorkerError(f"no Dask scheduler at {address}: {one_line(exc)}") from exc
+        reachable(address, timeout)
+        made: dict[str, object] = {}
+
+        def connect() -> None:
+            try:
+                made["client"] = Client(address, timeout=timeout)
+            except Exception as exc:  # raised below, in the caller's thread
+                made["error"] = exc
+
+        thread = threading.Thread(target=connect, name="clearance-dask-connect", daemon=True)
+        thread.start()
+        thread.join(timeout)
+        if isinstance(made.get("client"), Client):
+            return made["client"]  # type: ignore[return-value]
+        why = one_line(made["error"]) if "error" in made else f"no answer within {timeout:g}s (--connect-timeout)"  # type: ignore[arg-type]
+        raise WorkerError(f"no Dask scheduler at {address}: {why}")
 
     @contextlib.contextmanager
     def _client(self) -> Iterator[tuple[Client, str]]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import signal
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,14 +20,6 @@ distributed = pytest.importorskip("distributed")  # the clearance[dask] extra (C
 
 LAW = dt.date(2026, 11, 25)
 LINES = 20_000
-
-
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[distributed.LocalCluster]:
-    with distributed.LocalCluster(
-        n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None, silence_logs=40
-    ) as cluster:
-        yield cluster
 
 
 @pytest.fixture(scope="module")

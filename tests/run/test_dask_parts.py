@@ -10,7 +10,6 @@ import datetime as dt
 import socket
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,14 +24,6 @@ from ..helpers import HEADER, csv_line
 distributed = pytest.importorskip("distributed")  # the clearance[dask] extra (CI installs it)
 
 LAW = dt.date(2026, 11, 25)
-
-
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[distributed.LocalCluster]:
-    with distributed.LocalCluster(
-        n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None, silence_logs=40
-    ) as cluster:
-        yield cluster
 
 
 def lines_of(rules: Path, path: Path, **kw: object) -> list[tuple[int, int | None, dict]]:

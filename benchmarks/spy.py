@@ -26,14 +26,16 @@ WORKER_STAGES = {
     "match keys (MatchKeys.key)": ("MatchKeys.key",),
     "match: durable-rules on new keys (Matcher.match)": ("Matcher.match",),
     "resolve (stacking, duties, reasons)": ("resolve",),
+    "settle entries inside the chunk (settle_within)": ("settle_within",),
     "result batch (from_results)": ("from_results",),
-    "send results back (pickling)": ("_sendback_result",),
+    "send results back (pickling: wire.Memo.dumps)": ("Memo.dumps", "_sendback_result"),
 }
 MAIN_STAGES = {
     "read the file (readers)": ("RecordSource.__iter__",),
     "send chunks to workers": ("ProcessPoolExecutor.submit", "Queue._feed"),
-    "receive results": ("_ExecutorManagerThread.run",),
+    "receive results (unpickle: wire.Tables.loads)": ("_ExecutorManagerThread.run", "Tables.loads"),
     "settle (cross-line caps)": ("settle",),
+    "settle entries (HeldChunks.feed, replace_line)": ("HeldChunks.feed",),
     "write SQLite (Store.write_batch)": ("Store.write_batch",),
     "load and compile rule packs": ("Batch.__init__",),
 }

@@ -10,6 +10,7 @@ from functools import cache
 
 from pydantic import TypeAdapter
 
+from ..resolve import refund
 from .result import DutyLine, Excluded, Reason, Result
 from .result_batch import (
     CHARGES,
@@ -30,6 +31,7 @@ from .result_batch import (
 )
 
 LINE_SPECIFIC = ("input.",)
+OWN_NUMBERS = (refund.RULE,)  # a line's refund: the line's own amounts, kept with the line
 DECLARED_RULE = "declared.duty"  # reasons about the line's own input: kept with the line, never in a plan
 MODELLED = frozenset(
     ("row", "file", *SCALARS, *(name for charge in CHARGES for name in charge[:2]), "declared_difference")
@@ -132,7 +134,7 @@ def _reasons(batch: ResultBatch, n: int, reasons: list[Reason]) -> tuple[tuple[T
     duties: dict[str, list[int]] | None = None
     for reason in reasons:
         severity, rule, message, citation = reason.severity, reason.rule, reason.message, reason.citation
-        if rule.startswith(LINE_SPECIFIC):
+        if rule.startswith(LINE_SPECIFIC) or rule in OWN_NUMBERS:
             batch.line_reasons.setdefault(n, []).append((len(out), Text(severity, rule, message, citation)))
             continue
         if severity == "info":

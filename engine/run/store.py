@@ -39,6 +39,7 @@ UPGRADES: dict[str, Callable[[_Database], None]] = {
     "2": store_migrate.from_2,  # the `invalid` verdict's count
     "3": store_migrate.from_3,  # one JSON row per line -> the normalised store
     "4": store_migrate.from_4,  # each run's charge sums (run_charges)
+    "5": store_migrate.from_5,  # line reasons as shared templates and the line's numbers
 }
 
 
@@ -287,9 +288,9 @@ def top_reasons(conn: sqlite3.Connection, run_id: int, limit: int = 10) -> list[
           JOIN plan_reasons AS q ON q.plan_id = p.plan_id JOIN reasons AS x ON x.id = q.reason_id
           JOIN citations AS t ON t.id = x.citation_id WHERE x.severity != 'info'
           UNION ALL
-          SELECT o.severity, o.rule, 1, o.line_id, coalesce(t.text, '') FROM line_reasons AS o
-          CROSS JOIN lines AS l ON l.id = o.line_id LEFT JOIN citations AS t ON t.id = o.citation_id
-          WHERE l.run_id = ? AND o.severity != 'info'
+          SELECT x.severity, x.rule, 1, o.line_id, t.text FROM line_reasons AS o
+          CROSS JOIN lines AS l ON l.id = o.line_id JOIN reasons AS x ON x.id = o.reason_id
+          JOIN citations AS t ON t.id = x.citation_id WHERE l.run_id = ? AND x.severity != 'info'
         ) GROUP BY 1, 2 ORDER BY lines DESC, rule LIMIT ?"""
     rows = conn.execute(sql, [run_id, run_id, limit]).fetchall()
     picked = read_picked(conn, sorted({line for *_, line, _ in rows})) if rows else {}

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import sqlite3
 from collections.abc import Iterator, Sequence
+from itertools import islice, pairwise, repeat
 
 from pydantic_core import to_json
 
 from ..report.result import QuotaClaim
-from ..report.result_batch import CHARGES, SCALARS, Component, Exclusion, Plan, ResultBatch, Text
+from ..report.result_batch import CHARGES, SCALARS, Component, Exclusion, Plan, ResultBatch, Text, escape
+from .store_schema import ARGS
 from .store_sums import add_charges, batch_charges
 
 READ_SIZE = 5_000  # lines per batch read back
@@ -21,6 +24,27 @@ def family(measure: str) -> str:
     """The family of a measure, for sums across its variants: its id's first two parts (`us.232.steel.50` ->
     `us.232`)."""
     return ".".join(measure.split(".")[:2])
+
+
+# a number standing alone (12, 3272.80, 0.3464; not in a word, a dotted code or against a brace, so that a hole never
+# touches a doubled brace and SQL fills it as Python does)
+NUMBER = re.compile(r"(?<![\w.{}])[0-9]+(?:\.[0-9]+)?(?![\w.{}])")
+
+
+def numbers_apart(message: str) -> tuple[str, str | None]:
+    """A line reason's text as a template whose numbers are holes `{0}`, `{1}`, ... (up to `ARGS`; braces
+    doubled) and those numbers, space-separated (None: no numbers). `template.format(*numbers)` is the text."""
+    parts, numbers, at = [], [], 0
+    for found in islice(NUMBER.finditer(message), ARGS):
+        parts += [escape(message[at : found.start()]), f"{{{len(numbers)}}}"]
+        numbers.append(found.group())
+        at = found.end()
+    parts.append(escape(message[at:]))
+    return "".join(parts), " ".join(numbers) if numbers else None
+
+
+def numbers_filled(template: str, numbers: str | None) -> str:
+    return template.format(*(numbers.split(" ") if numbers else ()))
 
 
 REMEMBERED = 10_000  # ids remembered per kind of shared row: the main process's memory stays bounded on long runs
@@ -71,6 +95,11 @@ class SharedRows:
             columns = ("severity", "rule", "message", "citation_id")
             found = _remember(self.reasons, key, self._id("reasons", columns, key))
         return found
+
+    def line_reason(self, t: Text) -> tuple[int, str | None]:
+        """A line reason (literal text) as the id of its template (`numbers_apart`) and its numbers."""
+        template, numbers = numbers_apart(t.message)
+        return self.reason(t._replace(message=template)), numbers
 
     def exclusion(self, x: Exclusion) -> int:
         found = self.exclusions.get(x)
@@ -139,29 +168,32 @@ def write_lines(conn: sqlite3.Connection, shared: SharedRows, run_id: int, file_
     for plan in b.plan:
         if id(plan) not in plans:
             plans[id(plan)] = shared.plan(plan)
-    rows = [
-        (
-            first + n,
-            run_id,
-            file_id,
-            b.row[n],
-            *(getattr(b, name)[n] for name in SCALARS),
-            *(getattr(b, total)[n] for _, total, _ in CHARGES),
-            _delta(b.declared_duty[n], b.total_duty[n]),
-            plans[id(b.plan[n])],
-            to_json(b.extra[n]).decode() if n in b.extra else None,
-        )
-        for n in range(len(b))
-    ]
+    n = len(b)
+    rows = zip(  # column by column (a tuple per line made in C)
+        range(first, first + n),
+        repeat(run_id, n),
+        repeat(file_id, n),
+        b.row,
+        *(getattr(b, name) for name in SCALARS),
+        *(getattr(b, total) for _, total, _ in CHARGES),
+        map(_delta, b.declared_duty, b.total_duty),
+        [plans[id(plan)] for plan in b.plan],
+        [to_json(b.extra[k]).decode() if k in b.extra else None for k in range(n)],
+        strict=True,
+    )
     conn.executemany(f"INSERT INTO lines VALUES ({', '.join('?' * len(LINE_COLUMNS))})", rows)
-    components = {id(c): shared.component(c) for c in b.duty_component}
-    duties = []
-    for n in range(len(b)):
-        start = b.duty_start[n]
-        for d in range(start, b.duty_start[n + 1]):
-            duties.append(
-                (first + n, d - start, components[id(b.duty_component[d])], b.duty_basis[d], b.duty_amount[d])
-            )
+    components: dict[int, int] = {}
+    for c in b.duty_component:  # the same component is mostly the same object (wire.py, from_results)
+        if id(c) not in components:
+            components[id(c)] = shared.component(c)
+    owner, position, bases = [], [], list(b.duty_basis)
+    for k, (start, end) in enumerate(pairwise(b.duty_start)):
+        owner += repeat(first + k, end - start)
+        position += range(end - start)
+        for d in range(start + 1, end):  # a basis the same as the line's first charge line's is stored as NULL
+            if bases[d] == b.duty_basis[start]:
+                bases[d] = None
+    duties = zip(owner, position, [components[id(c)] for c in b.duty_component], bases, b.duty_amount, strict=True)
     conn.executemany("INSERT INTO line_duties VALUES (?, ?, ?, ?, ?)", duties)
     add_charges(conn, run_id, batch_charges(b))
     _write_sparse(conn, shared, first, b)
@@ -174,9 +206,9 @@ def _delta(declared: int | None, total: int | None) -> int | None:
 
 def _write_sparse(conn: sqlite3.Connection, shared: SharedRows, first: int, b: ResultBatch) -> None:
     conn.executemany(
-        "INSERT INTO line_reasons VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO line_reasons VALUES (?, ?, ?, ?, ?)",
         [
-            (first + n, seq, after, t.severity, t.rule, t.message, shared.citation(t.citation))
+            (first + n, seq, after, *shared.line_reason(t))
             for n, own in b.line_reasons.items()
             for seq, (after, t) in enumerate(own)
         ],
@@ -320,10 +352,12 @@ def _batch(
     at = 0
     for n in range(len(lines)):
         line_id = lines[n][0]
+        first_basis = None
         while at < len(duties) and duties[at][0] == line_id:
             _, cid, basis, amount = duties[at]
             b.duty_component.append(cache.components[cid])
-            b.duty_basis.append(basis)
+            first_basis = basis if first_basis is None else first_basis
+            b.duty_basis.append(first_basis if basis is None else basis)
             b.duty_amount.append(amount)
             at += 1
         b.duty_start.append(at)
@@ -337,13 +371,15 @@ def _marks(ids: list[int]) -> str:
 
 def _read_sparse(conn: sqlite3.Connection, b: ResultBatch, offset: dict[int, int], ids: tuple[str, list]) -> None:
     where, span = f"line_id {ids[0]}", ids[1]
-    for line_id, after, *text in conn.execute(
-        "SELECT o.line_id, o.after, o.severity, o.rule, o.message, coalesce(c.text, '') FROM line_reasons o "
-        f"LEFT JOIN citations c ON c.id = o.citation_id WHERE o.{where} ORDER BY o.line_id, o.position",
+    for line_id, after, severity, rule, template, numbers, citation in conn.execute(
+        "SELECT o.line_id, o.after, x.severity, x.rule, x.message, o.args, c.text FROM line_reasons o "
+        "JOIN reasons x ON x.id = o.reason_id JOIN citations c ON c.id = x.citation_id "
+        f"WHERE o.{where} ORDER BY o.line_id, o.position",
         span,
     ):
         if line_id in offset:
-            b.line_reasons.setdefault(offset[line_id], []).append((after, Text(*text)))
+            text = Text(severity, rule, numbers_filled(template, numbers), citation)
+            b.line_reasons.setdefault(offset[line_id], []).append((after, text))
     portions: dict[int, list[str]] = {}
     for line_id, portion in conn.execute(
         f"SELECT line_id, portion FROM line_portions WHERE {where} ORDER BY line_id, position", span

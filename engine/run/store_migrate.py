@@ -6,7 +6,10 @@
   a result batch, so that `runs export` gives the very records it gave before (tests/run/test_migrate.py). The
   `runs` table is kept as it is (its columns did not change); `run_files` gets integer ids. The file keeps its
   size until it is vacuumed (`sqlite3 FILE VACUUM`).
-- schema 4 -> 5: `run_charges`, each run's charge lines summed (store_sums.py), filled from the stored lines."""
+- schema 4 -> 5: `run_charges`, each run's charge lines summed (store_sums.py), filled from the stored lines.
+- schema 5 -> 6: `line_reasons` rows hold a shared template (a `reasons` row whose numbers are holes) and the
+  line's numbers instead of their whole text (store_lines.numbers_apart); a `line_duties` basis the same as the
+  line's first charge line's is NULL; the same records come back."""
 
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ from pydantic import TypeAdapter
 
 from ..report.adapter import from_results
 from ..report.result import Result
+from ..report.result_batch import Text
 from . import store_schema
 from .store_lines import SharedRows, write_lines
 from .store_sums import RUN_CHARGES, fill_charges
@@ -59,6 +63,38 @@ def from_4(db: sqlite_utils.Database) -> None:
     db.execute(RUN_CHARGES)
     fill_charges(db.conn)
     _stamp(db, "5")
+
+
+def from_5(db: sqlite_utils.Database) -> None:
+    conn = db.conn
+    if "reason_id" in {c.name for c in db["line_reasons"].columns}:  # made as today's by a schema-3 upgrade
+        _stamp(db, "6")
+        return
+    for view in ("results", "line_reasons_all", "duty_lines"):  # they name the tables remade: made again below
+        conn.execute(f"DROP VIEW IF EXISTS [{view}]")
+    conn.execute("ALTER TABLE line_reasons RENAME TO line_reasons_4")
+    store_schema.create_child(db, "line_reasons")
+    shared = SharedRows(conn)
+    rows = conn.execute(
+        "SELECT o.line_id, o.position, o.after, o.severity, o.rule, o.message, coalesce(c.text, '') "
+        "FROM line_reasons_4 o LEFT JOIN citations c ON c.id = o.citation_id ORDER BY o.line_id, o.position"
+    )
+    while chunk := rows.fetchmany(BATCH):
+        conn.executemany(
+            "INSERT INTO line_reasons VALUES (?, ?, ?, ?, ?)",
+            [(line, position, after, *shared.line_reason(Text(*text))) for line, position, after, *text in chunk],
+        )
+    conn.execute("DROP TABLE line_reasons_4")
+    conn.execute("ALTER TABLE line_duties RENAME TO line_duties_4")
+    store_schema.create_child(db, "line_duties")
+    conn.execute(
+        "INSERT INTO line_duties SELECT d.line_id, d.position, d.component_id, CASE WHEN d.position > 0 AND "
+        "d.basis_value = (SELECT f.basis_value FROM line_duties_4 f WHERE f.line_id = d.line_id AND f.position = 0) "
+        "THEN NULL ELSE d.basis_value END, d.amount FROM line_duties_4 d"
+    )
+    conn.execute("DROP TABLE line_duties_4")
+    store_schema.create_views(db)
+    _stamp(db, "6")
 
 
 def decode(row: dict) -> Result:

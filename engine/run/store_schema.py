@@ -1,4 +1,4 @@
-"""The run database's schema (version 4): tables, indexes and views, created in one transaction.
+"""The run database's schema (version 6): tables, indexes and views, created in one transaction.
 
 Normalised for size and for SQL (Datasette) use:
 - `runs`, `run_files`: one row per run and per input file of a run (integer ids, foreign keys).
@@ -7,9 +7,11 @@ Normalised for size and for SQL (Datasette) use:
 - shared, content-addressed and kept across runs: `citations`, `reasons` (message templates, see
   engine/report/result_batch.py), `exclusions`, `duty_components` (measure, family, heading, rate, basis) and
   `plans` with their `plan_reasons` and `plan_exclusions`.
-- per line, only where a line has them: `line_duties` (one row per duty line: component, basis, amount), and the
-  sparse `line_reasons` (reasons of the line's own input), `line_portions`, `line_quota`, `line_fields` (fields of
-  the record that have no columns yet, as JSON).
+- per line, only where a line has them: `line_duties` (one row per duty line: component, basis (NULL: the same as
+  the line's first duty line's), amount), and the
+  sparse `line_reasons` (reasons with the line's own numbers: a shared `reasons` row whose numbers are holes
+  `{0}`, `{1}`, ... and the line's numbers, space-separated, `args`), `line_portions`, `line_quota`, `line_fields`
+  (fields of the record that have no columns yet, as JSON).
 `run_charges`: each run's charge lines summed as the run is written (store_sums.py), what the report and `runs show`
 read instead of summing the line duties again.
 Views give the whole record back: `results` (today's record, one row per line, lists as JSON), `duty_lines` (one row
@@ -28,8 +30,9 @@ from ..report.result_batch import CHARGES
 from ..report.summary import SUMS
 from .store_sums import RUN_CHARGES
 
-SCHEMA_VERSION = 5  # 2: taxes and fees; 3: the `invalid` verdict; 4: the normalised store; 5: run_charges
-# (store_migrate.py)
+SCHEMA_VERSION = 6  # 2: taxes and fees; 3: the `invalid` verdict; 4: the normalised store; 5: run_charges;
+# 6: line reasons as shared templates and the line's numbers (store_migrate.py)
+ARGS = 12  # at most this many of a line reason's numbers are holes (the rest stay in its text)
 
 _CHILDREN = {
     "plan_reasons": "plan_id INTEGER NOT NULL REFERENCES plans(id), position INTEGER NOT NULL, "
@@ -38,11 +41,11 @@ _CHILDREN = {
     "exclusion_id INTEGER NOT NULL REFERENCES exclusions(id), portion INTEGER NOT NULL, "
     "PRIMARY KEY (plan_id, position)",
     "line_duties": "line_id INTEGER NOT NULL REFERENCES lines(id), position INTEGER NOT NULL, "
-    "component_id INTEGER NOT NULL REFERENCES duty_components(id), basis_value TEXT NOT NULL, "
+    "component_id INTEGER NOT NULL REFERENCES duty_components(id), basis_value TEXT, "
     "amount INTEGER NOT NULL, PRIMARY KEY (line_id, position)",
     "line_reasons": "line_id INTEGER NOT NULL REFERENCES lines(id), position INTEGER NOT NULL, "
-    "after INTEGER NOT NULL, severity TEXT NOT NULL, rule TEXT NOT NULL, message TEXT NOT NULL, "
-    "citation_id INTEGER REFERENCES citations(id), PRIMARY KEY (line_id, position)",
+    "after INTEGER NOT NULL, reason_id INTEGER NOT NULL REFERENCES reasons(id), args TEXT, "
+    "PRIMARY KEY (line_id, position)",
     "line_portions": "line_id INTEGER NOT NULL REFERENCES lines(id), position INTEGER NOT NULL, "
     "portion TEXT NOT NULL, PRIMARY KEY (line_id, position)",
     "line_quota": "line_id INTEGER NOT NULL REFERENCES lines(id), position INTEGER NOT NULL, "
@@ -116,10 +119,14 @@ def create_lines(db: sqlite_utils.Database) -> None:
     db["lines"].create_index(["file_id", "row"], "lines_row", unique=True)
     db["lines"].create_index(["run_id", "verdict"], "lines_verdict")
     db["lines"].create_index(["entry_number"], "lines_entry")
-    for table, columns in _CHILDREN.items():
-        db.execute(f"CREATE TABLE [{table}] ({columns}) WITHOUT ROWID")
+    for table in _CHILDREN:
+        create_child(db, table)
     db.execute(RUN_CHARGES)
     create_views(db)
+
+
+def create_child(db: sqlite_utils.Database, table: str) -> None:
+    db.execute(f"CREATE TABLE [{table}] ({_CHILDREN[table]}) WITHOUT ROWID")
 
 
 def _shared(db: sqlite_utils.Database) -> None:
@@ -184,6 +191,12 @@ def _amount(d: str, c: str) -> str:
     return _decimal(minor, shown)
 
 
+def basis(d: str) -> str:
+    """A charge line's basis value: NULL in `line_duties` is the basis of the line's first charge line."""
+    first = f"(SELECT f.basis_value FROM line_duties f WHERE f.line_id = {d}.line_id AND f.position = 0)"
+    return f"coalesce({d}.basis_value, {first})"
+
+
 def _fill(template: str, duty: str) -> str:
     """A message template filled in SQL (doubled braces kept apart while the holes are replaced)."""
     text = f"replace(replace({template}, '{{{{', char(1)), '}}}}', char(2))"
@@ -191,7 +204,7 @@ def _fill(template: str, duty: str) -> str:
         "{heading}": f"{duty}c.heading",
         "{rate}": f"{duty}c.rate",
         "{basis}": f"{duty}c.basis",
-        "{basis_value}": f"{duty}d.basis_value",
+        "{basis_value}": basis(f"{duty}d"),
         "{amount}": _amount(f"{duty}d", f"{duty}c"),
         "{total}": _decimal("l.total_duty"),
         "{currency}": "l.currency",
@@ -204,16 +217,25 @@ def _fill(template: str, duty: str) -> str:
     return f"replace(replace({text}, char(1), '{{'), char(2), '}}')"
 
 
+def fill_numbers(template: str, args: str) -> str:
+    """A line reason's template filled in SQL with its numbers (`args`: space-separated, read as a JSON list)."""
+    text = f"replace(replace({template}, '{{{{', char(1)), '}}}}', char(2))"
+    numbers = f"('[\"' || replace({args}, ' ', '\",\"') || '\"]')"
+    for k in range(ARGS):
+        text = f"replace({text}, '{{{k}}}', coalesce(json_extract({numbers}, '$[{k}]'), ''))"
+    return f"replace(replace({text}, char(1), '{{'), char(2), '}}')"
+
+
 def create_views(db: sqlite_utils.Database) -> None:
     duty_json = (
         "json_object('measure', dc.measure, 'heading', dc.heading, 'rate', dc.rate, 'basis', dc.basis, "
-        f"'basis_value', dc.basis_value, 'amount', {_amount('dc', 'dc')})"
+        f"'basis_value', {basis('dc')}, 'amount', {_amount('dc', 'dc')})"
     )
     db.create_view(
         "duty_lines",
         "SELECT l.run_id, l.id AS line_id, l.file_id, l.row, substr(l.entry_date, 1, 7) AS entry_month, "
         "l.destination, l.origin, l.verdict, d.position, c.charge, c.measure, c.family, c.heading, c.rate, c.basis, "
-        f"d.basis_value, d.amount AS amount_minor, {_amount('d', 'c')} AS amount, l.currency "
+        f"{basis('d')} AS basis_value, d.amount AS amount_minor, {_amount('d', 'c')} AS amount, l.currency "
         "FROM line_duties d JOIN lines l ON l.id = d.line_id JOIN duty_components c ON c.id = d.component_id "
         "JOIN runs r ON r.id = l.run_id",
         replace=True,
@@ -229,8 +251,9 @@ def create_views(db: sqlite_utils.Database) -> None:
         "LEFT JOIN duty_components pc ON pc.id = pd.component_id"
     )
     own_reason = (
-        "SELECT o.line_id, o.after * 2 AS sort, o.position AS seq, o.severity, o.rule, o.message, "
-        "coalesce(t.text, '') AS citation FROM line_reasons o LEFT JOIN citations t ON t.id = o.citation_id"
+        f"SELECT o.line_id, o.after * 2 AS sort, o.position AS seq, x.severity, x.rule, "
+        f"{fill_numbers('x.message', 'o.args')} AS message, t.text AS citation FROM line_reasons o "
+        "JOIN reasons x ON x.id = o.reason_id JOIN citations t ON t.id = x.citation_id"
     )
     db.create_view("line_reasons_all", f"{plan_reason} UNION ALL {own_reason}", replace=True)
     reason_json = "json_object('severity', severity, 'rule', rule, 'message', message, 'citation', citation)"

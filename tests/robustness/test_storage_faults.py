@@ -127,7 +127,7 @@ def test_a_database_of_an_older_schema_is_one_line_error(rules: Path, entries: P
     con.commit()
     con.close()
     before = db.read_bytes()
-    one_line_error(check(rules, entries, db, "--format", "none"), "run database schema 1", "schema 5")
+    one_line_error(check(rules, entries, db, "--format", "none"), "run database schema 1", "schema 6")
     one_line_error(invoke("runs", "--db", db), "run database schema 1")
     one_line_error(invoke("runs", "export", 1, "--db", db), "run database schema 1")
     assert db.read_bytes() == before

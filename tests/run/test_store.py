@@ -157,7 +157,10 @@ def test_money_is_integer_minor_units_and_shared_rows_are_stored_once(tmp_path: 
     assert db.execute("SELECT total_duty, declared_delta FROM lines LIMIT 1").fetchone() == (350, -250)
     assert db.execute("SELECT DISTINCT typeof(amount) FROM line_duties").fetchall() == [("integer",)]
     counts = {t: db[t].count for t in ("plans", "reasons", "duty_components", "exclusions", "line_reasons")}
-    assert counts == {"plans": 1, "reasons": 3, "duty_components": 4, "exclusions": 2, "line_reasons": 5}
+    # the five lines' own reasons share one template (their row numbers apart): the plan's 3 reasons + 1
+    assert counts == {"plans": 1, "reasons": 4, "duty_components": 4, "exclusions": 2, "line_reasons": 5}
+    own = "SELECT x.message, o.args FROM line_reasons o JOIN reasons x ON x.id = o.reason_id"
+    assert db.execute(own).fetchone() == ("value: line {0} says {{x}}", "1")
     again = Store(tmp_path / "runs.db")  # another run, another connection: the same shared rows
     second = again.begin_run(
         {"law_as_of": "2026-11-25", "rules_hash": "h", "options": "{}"}, [InputFile("a.csv", "aa", 1)], UNITS
@@ -254,7 +257,7 @@ def test_not_a_database_and_other_schemas(tmp_path: Path) -> None:
     with pytest.raises(StoreError) as error:
         Store(old)
     message = str(error.value)
-    assert "schema 1" in message and "writes schema 5" in message and "\n" not in message
+    assert "schema 1" in message and "writes schema 6" in message and "\n" not in message
     assert "give another --db" in message
     with pytest.raises(StoreError, match="no run 5"):
         Store(tmp_path / "new.db").run(5)
@@ -333,3 +336,30 @@ def test_shared_rows_are_remembered_up_to_a_bound_and_found_again(tmp_path: Path
     write(store, run_id, [rich(4), result(5, ("0.10",))])  # forgotten ids found again by content, not added twice
     assert {t: store.db[t].count for t in tables} == counts and counts["plans"] == 3
     assert [r.row for r in store.records(run_id)] == [1, 2, 3, 4, 5]
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "entry US26-000{row} owes 3272.8{row} USD on {row} line(s), over the maximum of 670.86: this line's share is "
+        "522.68 USD (of 2549.90)",
+        "{{0}} braces {{x}} -12.{row}0, 9903.02.72, fy2027, 0.3464% (2026-04-20) 1 2 3 4 5 6 7 8 9 10 11 12 13",
+        "no numbers at all",
+    ],
+)
+def test_a_line_reason_with_its_own_numbers_is_a_shared_template(tmp_path: Path, message: str) -> None:
+    """The line's numbers apart from the shared text; the record, the export and the SQL views give the text back."""
+    store, run_id = store_with_run(tmp_path)
+    lines = []
+    for row in (1, 2, 3):
+        base = result(row).model_copy(update={"file": "a.csv"})
+        own = Reason(severity="warning", rule="input.x", message=message.replace("{row}", str(row)))
+        lines.append(base.model_copy(update={"reasons": [*base.reasons, own], "verdict": "review"}))
+    write(store, run_id, lines)
+    assert list(store.records(run_id)) == lines
+    shared = store.db.execute("SELECT count(DISTINCT reason_id) FROM line_reasons").fetchone()[0]
+    assert shared == 1
+    view = [json.loads(row["reasons"]) for row in store.db.query("SELECT reasons FROM results ORDER BY id")]
+    assert view == [[x.model_dump() for x in r.reasons] for r in lines]
+    filled = [row["message"] for row in store.db.query("SELECT message FROM line_reasons_all WHERE rule = 'input.x'")]
+    assert filled == [r.reasons[-1].message for r in lines]

@@ -1,6 +1,6 @@
 """What crosses from a worker process to the main process: a chunk's output pickled so that the values lines share
-(plans, reason texts, duty components, exclusions, and the reasons of the `Result`s that the main process settles)
-cross once per worker, not once per chunk.
+(plans, reason texts, duty components, exclusions) cross once per worker, not once per chunk; the few `Result`s
+that the main process settles cross as their field values.
 
 A worker keeps a `Memo`: each shared value it has sent gets a number, and a chunk sends a value itself only the
 first time, its number afterwards (pickle's persistent ids). The main process keeps one `Tables` per worker memo
@@ -21,7 +21,8 @@ from typing import Any
 from ..report.result import DutyLine, Excluded, QuotaClaim, Reason, Result
 from ..report.result_batch import Component, Exclusion, Plan, Text
 
-MEMO_LIMIT = 200_000  # shared values a worker remembers before it starts a new memo
+MEMO_LIMIT = 20_000  # shared values a worker remembers before it starts a new memo (1M lines: 28,000 plans and
+# 70,000 duty components); each remembered value is kept alive in the worker and in the main process
 
 # each shared type: its tag, how to take it apart (into plain values or other shared values), how to make it again
 _Parts = Callable[[Any], tuple]
@@ -30,22 +31,14 @@ _SHARED: dict[type, tuple[int, _Parts]] = {
     Text: (1, tuple),
     Component: (2, tuple),
     Exclusion: (3, tuple),
-    Reason: (4, lambda r: (r.severity, r.rule, r.message, r.citation)),
-    Excluded: (5, lambda x: (x.measure, x.excluded_by, x.reason, x.portion)),
-}
+}  # not the pending Results' reasons: their texts carry the line's numbers, they would only fill the memo
 _MAKE: tuple[Callable[..., Any], ...] = (
     Plan,
     Text,
     Component,
     Exclusion,
-    lambda severity, rule, message, citation: Reason.model_construct(
-        severity=severity, rule=rule, message=message, citation=citation
-    ),
-    lambda measure, by, reason, portion: Excluded.model_construct(
-        measure=measure, excluded_by=by, reason=reason, portion=portion
-    ),
 )
-_MODELS: dict[type, int] = {Result: 0, DutyLine: 1, QuotaClaim: 2}  # per-line models: sent as their values
+_MODELS: dict[type, int] = {Result: 0, DutyLine: 1, QuotaClaim: 2, Reason: 3, Excluded: 4}  # sent as values
 _MODEL_TYPES = tuple(_MODELS)
 _names = itertools.count()
 

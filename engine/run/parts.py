@@ -4,10 +4,11 @@ each partition one task that reads its own records from the file's path and chec
 The client plans the byte ranges of a file, then has the workers count the records of each range but the last
 (`count_part`: a task that reads, no checking), in order, a bounded window ahead: a range's first row is one
 past the records of the ranges before it, so the row numbers are the local run's. A range whose reader ended
-inside a quoted field (a malformed file misled the planner) is not checked: the rest of the file, from that
-range's start, is read as one partition. A file that cannot be split (XLSX, a JSON array, an ES-003 report)
-is one partition, read whole by a worker. The workers must reach the files at the path the client names (a
-shared filesystem, or the client's machine); a worker that cannot read one ends the run with a one-line error."""
+inside a quoted field (a malformed file misled the planner) is not checked: it takes in the next range and is
+counted again, until it ends where a record ends (each range after it is checked the same way). A
+file that cannot be split (XLSX, a JSON array, an ES-003 report) is one partition, read whole by a worker. The
+workers must reach the files at the path the client names (a shared filesystem, or the client's machine); a
+worker that cannot read one ends the run with a one-line error."""
 
 from __future__ import annotations
 
@@ -89,13 +90,19 @@ def file_parts(run: Executor, whole: Part, chunk_size: int, done: int = 0) -> It
         return
     parts = [replace(whole, encoding=planned.encoding, span=span) for span in planned.spans]
     counts = run.map(count_part, parts[:-1])
-    row = 1
+    row, k = 1, 0
     try:
-        for part in parts[:-1]:
-            counted = next(counts)
-            if counted.cut:  # the rest of the file, from this range's start, as one partition
-                yield replace(part, span=replace(part.span, end=None), first_row=row, skip=max(done - row + 1, 0))  # type: ignore[type-var]
-                return
+        while k < len(parts) - 1:
+            part, counted = parts[k], next(counts)
+            k += 1
+            while counted.cut:  # the range ends inside a record: it takes in the next range, and is counted again
+                part = replace(part, span=replace(part.span, end=parts[k].end))  # type: ignore[type-var]
+                if k == len(parts) - 1:  # the file's last range taken in: this is the last partition
+                    yield replace(part, first_row=row, skip=max(done - row + 1, 0))
+                    return
+                next(counts)  # the count of a range that began inside a record
+                k += 1
+                (counted,) = run.map(count_part, [part])
             if done - row + 1 < counted.records:
                 yield replace(part, first_row=row, skip=max(done - row + 1, 0))
             row += counted.records

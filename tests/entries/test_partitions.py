@@ -110,7 +110,7 @@ def test_boundaries_follow_line_breaks_outside_quotes(data: bytes, target: int) 
 
 def test_a_quote_inside_an_unquoted_cell_still_gives_the_whole_file_records(tmp_path: Path) -> None:
     """`12" pipe` makes every later line break look quoted, then one line looks like a record's end: the range
-    before it ends inside a quoted field, and the rest of the file is read as one partition."""
+    before it ends inside a quoted field, takes in the next range and is counted again."""
     rows = ['8703,JP,1,12" pipe', "8703,JP,2,a", '8703,JP,3,"x', 'y"', "8703,JP,4,b", "8703,JP,5,c"]
     path = tmp_path / "inch.csv"
     path.write_text("\n".join([HEADER, *rows]) + "\n")

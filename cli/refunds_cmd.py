@@ -16,6 +16,7 @@ from clearance.engine.entries.readers import InputFileError
 from clearance.engine.match.matcher import MatchError
 from clearance.engine.refunds import run as library
 from clearance.engine.refunds.declarations import Sorted
+from clearance.engine.refunds.entries import Entry
 from clearance.engine.run.batch import BatchError, Settings
 from clearance.engine.run.check import NoPackError
 from clearance.engine.run.store import StoreError
@@ -95,8 +96,12 @@ def _entries(result: Sorted) -> None:
         reason = d.message + "".join(f"; check: {c}" for c in d.checks)
         say(
             f"{printable(entry.number or '-'):<16} {d.status:<9} {d.phase or '':<8} "
-            f"{entry.refundable:>14,} {deadline:<10} {left:>5}  {printable(reason)[:160]}"
+            f"{_amount(entry):>14} {deadline:<10} {left:>5}  {printable(reason)[:160]}"
         )
+
+
+def _amount(entry: Entry) -> str:
+    return f"{entry.refundable:,}" if entry.amount_known else "unknown"
 
 
 def _totals(run: library.RefundRun) -> None:
@@ -105,6 +110,8 @@ def _totals(run: library.RefundRun) -> None:
     say(f"refunds as of {result.as_of} under {result.programme.id}: {entries:,} entries, {lines:,} lines")
     for status, t in result.totals().items():
         amounts = ", ".join(f"{v:,} {c}" for c, v in t["refundable"].items())
+        if t["unknown"]:
+            amounts += f"{'; ' if amounts else ''}{t['unknown']:,} with no amount (their duty cannot be split)"
         say(f"  {status:<9} {t['entries']:>9,} entries  {amounts}")
     for d in result.declarations:
         say(f"  declaration {d.name}: {len(d.numbers):,} entries, {d.refundable:,} refundable")

@@ -37,17 +37,18 @@ class Sorted:
 
     def totals(self) -> dict[str, dict]:
         """Entries and refundable amount per status (and currency), in the order of `STATUSES`."""
-        out: dict[str, dict] = {s: {"entries": 0, "refundable": {}} for s in STATUSES}
+        out: dict[str, dict] = {s: {"entries": 0, "refundable": {}, "unknown": 0} for s in STATUSES}
         for entry, decision, _ in self.entries:
             row = out[decision.status]
             row["entries"] += 1
+            if not entry.amount_known:  # no number: the entry says why
+                row["unknown"] += 1
+                continue
             row["refundable"][entry.currency] = row["refundable"].get(entry.currency, ZERO) + entry.refundable
         return {s: row for s, row in out.items() if row["entries"]}
 
 
-def sort_entries(
-    programme: RefundProgramme, entries: list[tuple[Entry, Decision]], as_of: dt.date
-) -> Sorted:
+def sort_entries(programme: RefundProgramme, entries: list[tuple[Entry, Decision]], as_of: dt.date) -> Sorted:
     """Claims into declarations in input order, `max_entries` each; a number already declared is left out."""
     limit, name = programme.declaration.max_entries, programme.declaration.file_name
     files: list[Declaration] = []
@@ -110,9 +111,7 @@ def summary_row(entry: Entry, decision: Decision, declaration: str) -> dict[str,
         decision.status,
         decision.phase or "",
         decision.rule,
-        str(entry.refundable),
-        str(entry.family_duty),
-        str(entry.other_duty),
+        *((str(entry.refundable), str(entry.family_duty), str(entry.other_duty)) if entry.amount_known else ("",) * 3),
         str(entry.declared) if entry.lines > entry.estimated else "",
         entry.currency,
         decision.deadline.isoformat() if decision.deadline else "",
@@ -157,7 +156,11 @@ def summary_json(result: Sorted, rows: list[dict[str, str]]) -> dict:
         "as_of": result.as_of.isoformat(),
         "programme": {"id": p.id, "title": p.title, "citations": p.citations, "notes": p.notes},
         "totals": {
-            status: {"entries": t["entries"], "refundable": {c: str(v) for c, v in t["refundable"].items()}}
+            status: {
+                "entries": t["entries"],
+                "refundable": {c: str(v) for c, v in t["refundable"].items()},
+                **({"amount_unknown": t["unknown"]} if t["unknown"] else {}),  # entries with no number (review)
+            }
             for status, t in result.totals().items()
         },
         "declarations": [

@@ -4,7 +4,8 @@ The outcome is a status (`claim` in a declaration now, `later` when the rule's p
 date, `protest`, `excluded`, `review`, `none`), the rule and its citations, what a person must still check,
 and the deadline (the end of the rule's liquidation window for a claim, the protest deadline for a protest)
 with the days left. What the file cannot say (no entry number, lines that could not be checked, lines that
-disagree on an entry field, a word the vocabulary does not know) is `review`, never a guess."""
+disagree on an entry field, a word the vocabulary does not know, lines whose refundable duty cannot be told
+from their other duty, e.g. with no MFN rate) is `review`, never a guess."""
 
 from __future__ import annotations
 
@@ -109,6 +110,8 @@ def decide(programme: RefundProgramme, entry: Entry, as_of: dt.date) -> Decision
     if entry.invalid:
         message = f"{entry.invalid} of its {entry.lines} lines could not be checked: their duty is not counted"
         return Decision("review", "unreadable-lines", message, cited)
+    if entry.unknown:
+        return Decision("review", "split-unknown", unknown_split(entry), cited)
     if entry.conflicts:
         return Decision("review", "lines-disagree", f"its lines disagree on {', '.join(entry.conflicts)}", cited)
     facts = facts_of(programme, entry, as_of)
@@ -125,6 +128,19 @@ def decide(programme: RefundProgramme, entry: Entry, as_of: dt.date) -> Decision
             decision.checks.insert(0, f"entry number {entry.number!r} is not filer code, 7 digits and check digit")
             decision.status = "review"
     return decision
+
+
+def unknown_split(entry: Entry) -> str:
+    """Why the entry's refund is not a number, and how to supply what is missing."""
+    n, lines = len(entry.unknown), entry.lines
+    how = "supply what is missing in the file"
+    if entry.schedule and any("mfn_rate" in u for u in entry.unknown):
+        edition = f"an edition of the {entry.schedule} schedule imported (`clearance hts import`)"
+        how = f"give the lines' mfn_rate, or check the file with {edition}"
+    return (
+        f"the refundable duty of {n} of its {lines} lines cannot be told from their other duty "
+        f"({'; '.join(entry.unknown[:3])}{'; ...' if n > 3 else ''}): no amount is given; {how}"
+    )
 
 
 def _outcome(programme: RefundProgramme, rule: Rule, facts: Facts, as_of: dt.date) -> Decision:

@@ -12,7 +12,7 @@ from ..duty.expression import ZERO
 from ..packs.load import Pack
 from ..packs.programme import RefundProgramme
 from ..report.result import Result
-from ..resolve.refund import known_programmes, line_refund
+from ..resolve.refund import known_programmes, line_refund, paid_of
 
 # the entry-level columns, as the ES-003 reader names them (a result's `extra`)
 ENTRY_FIELDS = (
@@ -43,6 +43,8 @@ class Entry:
     declared: Decimal = ZERO
     refundable: Decimal = ZERO
     estimated: int = 0  # lines with no declared duty: their refund is the computed family duty
+    unknown: list[str] = field(default_factory=list)  # why a line's family duty cannot be told from the rest
+    schedule: str | None = None  # the reference schedule of the pack (its rates fill in what a line lacks)
     fields: dict[str, str] = field(default_factory=dict)
     conflicts: list[str] = field(default_factory=list)  # entry fields its lines disagree on
 
@@ -55,12 +57,19 @@ class Entry:
         if result.entry_date and (self.entry_date is None or result.entry_date < self.entry_date):
             self.entry_date = result.entry_date
         family = pack.header.families[programme.family]
-        r = line_refund(family, result.duties, result.total_duty, result.declared_duty)
+        r = line_refund(family, result.duties, paid_of(result))
+        if r.unknown is not None:
+            self.unknown.append(f"line {result.line_number or result.row}: {r.unknown}")
         self.family_duty += r.family_duty
         self.other_duty += r.other_duty
         self.declared += r.declared or ZERO
         self.refundable += r.refundable
         self.estimated += r.estimated
+
+    @property
+    def amount_known(self) -> bool:
+        """Whether the entry's refundable amount (and its IEEPA and other duty) can be given as a number."""
+        return not self.unknown
 
     def _fields(self, extra: dict[str, str]) -> None:
         for name in ENTRY_FIELDS:
@@ -97,5 +106,6 @@ def entries_of(
         entry = entries.get(key)
         if entry is None:
             entry = entries[key] = Entry(number, result.currency or pack.header.currency, where)
+            entry.schedule = pack.header.schedule
         entry.add(result, programme, pack)
     return entries, other

@@ -55,7 +55,7 @@ def _stored(entry, decision, declaration: str) -> dict:  # type: ignore[no-untyp
         "status": decision.status,
         "rule": decision.rule,
         "phase": decision.phase,
-        "refundable": str(entry.refundable),
+        "refundable": str(entry.refundable) if entry.amount_known else None,
         "currency": entry.currency,
         "deadline": decision.deadline.isoformat() if decision.deadline else None,
         "declaration": declaration or None,

@@ -110,6 +110,10 @@ class Result(BaseModel):
     # the duty the filer declared, rounded as the pack rounds (not in the record: its reasons say it)
     declared_duty: Decimal | None = Field(default=None, exclude=True)
     declared_fees: Decimal | None = Field(default=None, exclude=True)  # the fees the line declared, if it did
+    # the duty declared heading by heading, as filed (ES-003), and the duty measures that apply but could not be
+    # computed, each (heading, what the line lacks): a refund needs them to tell one duty from another
+    declared_by_heading: list[tuple[str, Decimal]] = Field(default_factory=list, exclude=True)
+    uncomputed: list[tuple[str, str]] = Field(default_factory=list, exclude=True)
 
     def other_charges(self) -> tuple[tuple[str, Decimal, list[DutyLine]], ...]:
         """The charges besides customs duty, by name: (`taxes`, total, lines), (`fees`, total, lines)."""

@@ -29,6 +29,7 @@ class Settled:
     basis_value: Decimal | None = None
     effective: bool = False
     per_quantity: bool = False  # a specific rate only: the basis shown is the quantity
+    missing: str = ""  # what the line lacks when the duty cannot be computed (amount None)
 
 
 def cite(citations: list[str]) -> str:
@@ -71,20 +72,23 @@ def compute(
             else f"its basis ({m.basis.describe()}) is not known: a charge it adds could not be computed"
         )
         reasons.append(measure_reason(m, "warning", f"{m.heading or m.id} applies but {missing}"))
+        s.missing = missing
         return
     s.basis_value = max(ZERO, base + added - s.removed)
     if basis_rounding is not None:
         s.basis_value = basis_rounding.apply(s.basis_value)
     expr = m.duty_expression
     if expr is None:
-        s.rate = "unknown"
+        s.rate, s.missing = "unknown", "its rate is unknown"
         return
     try:
         s.amount = _amount(s, expr, line, currency)
     except QuantityError as exc:
+        s.missing = str(exc)
         reasons.append(measure_reason(m, "warning", f"{s.heading}: cannot compute duty: {exc}"))
     except _MissingMfn:
-        reasons.append(measure_reason(m, "warning", f"{s.heading} needs the line's MFN rate (mfn_rate is missing)"))
+        s.missing = "mfn_rate is missing"
+        reasons.append(measure_reason(m, "warning", f"{s.heading} needs the line's MFN rate ({s.missing})"))
 
 
 class _MissingMfn(Exception):

@@ -20,7 +20,7 @@ from .charges import Charges, added_basis, charge_lines, rounding_of
 from .declared import compare_declared, declared_difference
 from .entry_checks import input_reasons
 from .plan import Edge, plan
-from .refund import refund_reasons
+from .refund import PaidDuty, refund_reasons
 
 _NONE: frozenset[str] = frozenset()
 _NO_EDGES: tuple[Edge, ...] = ()
@@ -123,11 +123,23 @@ def resolve(compiled: CompiledPack, line: Line, refs: frozenset[RuleRef]) -> Res
     reasons += (e.note for e in fired)
     total = charges.totals["duty"] + sum((z.amount for z in zero_lines), ZERO)  # zero lines: 0.00, not 0
     reasons += compare_declared(compiled, line, duties, total, applied, excluded)
-    reasons += refund_reasons(compiled, duties, total, line.declared_duty)
+    paid = PaidDuty(
+        total=round_money(total, header.minor_unit),
+        declared=None if line.declared_duty is None else round_money(line.declared_duty, header.minor_unit),
+        by_heading=tuple((h, round_money(a, header.minor_unit)) for h, a in line.declared_heading_duty),
+        uncomputed=tuple(
+            (s.heading, s.missing)
+            for s in survivors
+            if s.measure.kind == "duty" and s.measure.charge == "duty" and s.amount is None
+        ),
+    )
+    reasons += refund_reasons(compiled, duties, paid)
     result = _result(line, header.currency, duties, reasons, excluded, header.minor_unit, total, claims, charges)
     declared = {
         "declared_difference": declared_difference(line, total, header.minor_unit),
         "declared_fees": None if line.declared_fees is None else round_money(line.declared_fees, header.minor_unit),
+        "declared_by_heading": list(paid.by_heading) or None,
+        "uncomputed": list(paid.uncomputed) or None,
     }
     declared = {k: v for k, v in declared.items() if v is not None}
     return result.model_copy(update=declared) if declared else result

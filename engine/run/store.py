@@ -313,7 +313,7 @@ def refunds_by_status(db: sqlite_utils.Database, run_id: int) -> list[dict]:
     for r in db.query("SELECT status, currency, refundable FROM refunds WHERE run_id = ?", [run_id]):
         row = sums.setdefault((r["status"], r["currency"]), [0, Decimal(0)])
         row[0] += 1
-        row[1] += Decimal(r["refundable"])
+        row[1] += Decimal(r["refundable"] or 0)  # none: the amount is not known (the entry is `review`)
     rows = [{"status": s, "currency": c, "entries": n, "refundable": a} for (s, c), (n, a) in sums.items()]
     order = {status: n for n, status in enumerate(STATUSES)}
     return sorted(rows, key=lambda r: (order.get(r["status"], len(order)), r["currency"]))

@@ -392,9 +392,7 @@ def _read_sparse(conn: sqlite3.Connection, b: ResultBatch, offset: dict[int, int
     ):
         if line_id in offset:
             b.quota.setdefault(offset[line_id], []).append(QuotaClaim.model_validate_json(claim))
-    for line_id, name, value in conn.execute(
-        f"SELECT line_id, field, value FROM line_fields WHERE {where}", span
-    ):
+    for line_id, name, value in conn.execute(f"SELECT line_id, field, value FROM line_fields WHERE {where}", span):
         if line_id in offset:
             b.other.setdefault(offset[line_id], {})[name] = value
 

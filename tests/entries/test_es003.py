@@ -238,7 +238,7 @@ def test_ten_thousand_es003_entries_give_two_cape_declarations(hts_2025: Path, t
         entry = f"SYN-{n:07d}-{n % 10}"
         common = f"{entry},1,01,00-0000001AA,04/15/2025,04/25/2025,JP,JP,"
         rows.append(common + ",1,9903.01.25,$0.00,$100.00,,X,Unliquidated,,N,,")
-        rows.append(common + ",2,5209.41.6040,\"$1,000.00\",$75.00,240,M2,Unliquidated,,N,,")
+        rows.append(common + ',2,5209.41.6040,"$1,000.00",$75.00,240,M2,Unliquidated,,N,,')
     report = tmp_path / "es003.csv"
     report.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
     out = tmp_path / "cape"
@@ -252,3 +252,41 @@ def test_ten_thousand_es003_entries_give_two_cape_declarations(hts_2025: Path, t
     assert len(set(numbers)) == 10_000
     summary = json.loads((out / "refunds-summary.json").read_text())
     assert [d["entries"] for d in summary["declarations"]] == [9_999, 1] and summary["left_out"] == []
+
+
+SAMPLE_REFUNDS = {  # entry: (status, refundable) with the HTSUS 2025 edition
+    "SYN-0000101-4": ("claim", "2820.00"),  # 9903.02.30 $1,500 + (9903.02.73 $3,000 less MFN $1,680)
+    "SYN-0000102-2": ("none", "0.00"),  # 232 autos and MFN: nothing IEEPA
+    "SYN-0000103-0": ("none", "0.00"),  # 232 steel, 9903.01.33 at zero
+    "SYN-0000104-8": ("claim", "500.00"),  # 9903.01.25 $500; line 1's $1,650 is MFN
+}
+
+
+def _sample_refunds(tmp_path: Path, *db_args: str) -> dict[str, dict]:
+    out = tmp_path / "cape"
+    args = ["refunds", str(SAMPLE), "--as-of", "2026-12-03", "-o", str(out), "--workers", "1", *db_args]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.stderr
+    with (out / "refunds-summary.csv").open(newline="", encoding="utf-8") as fh:
+        return {row["entry_number"]: row for row in csv.DictReader(fh)}
+
+
+def test_the_es003_sample_refunds_with_the_2025_htsus(hts_2025: Path, tmp_path: Path) -> None:
+    db = tmp_path / "clearance.db"
+    shutil.copy(hts_2025, db)
+    rows = _sample_refunds(tmp_path, "--db", str(db))
+    assert {n: (r["status"], r["refundable"]) for n, r in rows.items()} == SAMPLE_REFUNDS
+
+
+def test_the_es003_sample_refunds_without_an_htsus_edition(tmp_path: Path) -> None:
+    """No MFN rate: the MFN deposit is never counted as IEEPA duty. Where the per-heading amounts settle the
+    split the numbers are those with the HTSUS; where they cannot (9903.02.73 holds the MFN), `review`, no number."""
+    rows = _sample_refunds(tmp_path, "--no-db")
+    got = {n: (r["status"], r["refundable"]) for n, r in rows.items()}
+    assert got == {**SAMPLE_REFUNDS, "SYN-0000101-4": ("review", "")}
+    unknown = rows["SYN-0000101-4"]
+    assert unknown["rule"] == "split-unknown" and unknown["declaration"] == ""
+    assert "mfn_rate is missing" in unknown["reason"] and "clearance hts import" in unknown["reason"]
+    summary = json.loads((tmp_path / "cape" / "refunds-summary.json").read_text())
+    assert summary["totals"]["review"] == {"entries": 1, "refundable": {}, "amount_unknown": 1}
+    assert summary["totals"]["claim"]["refundable"] == {"USD": "500.00"}

@@ -10,7 +10,7 @@ import pytest
 from clearance.engine import BUNDLED_RULES, load_rules
 from clearance.engine.packs.model import Family
 from clearance.engine.report.result import DutyLine
-from clearance.engine.resolve.refund import line_refund
+from clearance.engine.resolve.refund import PaidDuty, line_refund
 from clearance.engine.run.check import Checker
 
 PACKS = load_rules(BUNDLED_RULES)
@@ -61,7 +61,7 @@ def test_a_backwards_range_is_refused() -> None:
 
 def test_paid_is_the_deposit_less_the_other_duty() -> None:
     duties = [_duty("8479.89.94", "2500.00"), _duty("9903.02.73", "12500.00")]
-    r = line_refund(IEEPA, duties, Decimal("15000.00"), Decimal("17500.00"))
+    r = line_refund(IEEPA, duties, PaidDuty(Decimal("15000.00"), Decimal("17500.00")))
     assert (r.family_duty, r.other_duty, r.paid, r.refundable, r.estimated) == (
         Decimal("12500.00"),
         Decimal("2500.00"),
@@ -69,9 +69,9 @@ def test_paid_is_the_deposit_less_the_other_duty() -> None:
         Decimal("15000.00"),
         False,
     )
-    under = line_refund(IEEPA, duties, Decimal("15000.00"), Decimal("2000.00"))
+    under = line_refund(IEEPA, duties, PaidDuty(Decimal("15000.00"), Decimal("2000.00")))
     assert under.refundable == 0  # less deposited than the other duty: no IEEPA duty was paid
-    estimate = line_refund(IEEPA, duties, Decimal("15000.00"), None)
+    estimate = line_refund(IEEPA, duties, PaidDuty(Decimal("15000.00"), None))
     assert (estimate.refundable, estimate.estimated) == (Decimal("12500.00"), True)
 
 
@@ -92,3 +92,48 @@ def test_no_refund_reason_before_the_ruling_or_after_collection_ended() -> None:
     assert _refund_reasons(dt.date(2026, 2, 19)) == []
     assert len(_refund_reasons(dt.date(2026, 2, 20))) == 1
     assert _refund_reasons(dt.date(2026, 12, 3), entry_date="2026-02-24") == []
+
+
+def test_no_mfn_rate_leaves_the_split_unknown_without_per_heading_amounts() -> None:
+    """The MFN duty could not be computed: the deposit cannot be split, and the refund is unknown, not a number."""
+    duties = [_duty("9903.01.25", "500.00")]
+    missing = (("9503.00.00.73", "mfn_rate is missing"),)
+    r = line_refund(IEEPA, duties, PaidDuty(Decimal("500.00"), Decimal("1650.00"), uncomputed=missing))
+    assert r.unknown == "9503.00.00.73 could not be computed (mfn_rate is missing)"
+    assert (r.refundable, r.estimated) == (0, False)
+    nothing = line_refund(IEEPA, duties, PaidDuty(Decimal("500.00"), Decimal("0.00"), uncomputed=missing))
+    assert (nothing.unknown, nothing.refundable) == (None, 0)  # nothing deposited: nothing to refund
+
+
+def test_no_mfn_rate_with_per_heading_amounts_refunds_what_was_declared_on_ieepa_headings() -> None:
+    duties = [_duty("9903.01.25", "500.00")]
+    missing = (("9503.00.00.73", "mfn_rate is missing"),)
+    by_heading = (("9903.01.25", Decimal("500.00")), ("9503.00.0073", Decimal("0.00")))
+    r = line_refund(IEEPA, duties, PaidDuty(Decimal("500.00"), Decimal("500.00"), by_heading, missing))
+    assert (r.unknown, r.refundable, r.by_heading) == (None, Decimal("500.00"), True)
+    goods_only = (("6110.20.2079", Decimal("1650.00")),)  # the MFN deposit on the goods row: not IEEPA duty
+    r = line_refund(IEEPA, duties, PaidDuty(Decimal("1000.00"), Decimal("1650.00"), goods_only, missing))
+    assert (r.unknown, r.refundable) == (None, 0)
+
+
+def test_an_ieepa_heading_that_needs_the_mfn_rate_or_was_not_computed_leaves_it_unknown() -> None:
+    """An all-in heading (MFN filed on it) or a heading the law at entry does not give: its amount may hold other
+    duty, so the per-heading amounts do not settle the split."""
+    all_in = (("5209.42.00.40", "mfn_rate is missing"), ("9903.02.73", "mfn_rate is missing"))
+    by_heading = (("9903.02.73", Decimal("3000.00")), ("5209.42.0040", Decimal("0.00")))
+    r = line_refund(IEEPA, [], PaidDuty(Decimal("0.00"), Decimal("3000.00"), by_heading, all_in))
+    assert r.unknown == "5209.42.00.40, 9903.02.73 could not be computed (mfn_rate is missing)"
+    replaced = (("9903.02.30", Decimal("1500.00")), ("5209.41.6040", Decimal("750.00")))
+    other = (("5209.41.60.40", "mfn_rate is missing"),)
+    r = line_refund(
+        IEEPA, [_duty("9903.01.25", "0.00")], PaidDuty(Decimal("0.00"), Decimal("2250.00"), replaced, other)
+    )
+    assert r.unknown is not None and r.refundable == 0
+
+
+def test_a_line_with_no_mfn_rate_says_its_refund_is_unknown() -> None:
+    no_mfn = {k: v for k, v in MACHINE.items() if k != "mfn_rate"}
+    [result] = Checker(PACKS, dt.date(2026, 12, 3)).check([{**no_mfn, "declared_duty": "15000"}])
+    [reason] = [r for r in result.reasons if r.rule == "refund"]
+    assert reason.severity == "warning" and "not known" in reason.message and "mfn_rate is missing" in reason.message
+    assert result.uncomputed and result.verdict == "review"

@@ -13,7 +13,7 @@ from clearance.engine.refunds.declarations import sort_entries
 from clearance.engine.refunds.eligibility import decide
 from clearance.engine.refunds.entries import Entry
 from clearance.engine.report.result import DutyLine
-from clearance.engine.resolve.refund import line_refund
+from clearance.engine.resolve.refund import PaidDuty, line_refund
 
 PACK = load_rules(BUNDLED_RULES)["US"]
 PROGRAMME = PACK.programmes[0]
@@ -70,7 +70,7 @@ def test_line_refund_arithmetic(total: Decimal, share: int, declared: Decimal | 
         DutyLine(measure="a.b", heading="9903.01.25", rate="", basis="", basis_value=Decimal(0), amount=ieepa),
         DutyLine(measure="a.c", heading="8479.89.94", rate="", basis="", basis_value=Decimal(0), amount=total - ieepa),
     ]
-    r = line_refund(IEEPA, lines, total, declared)
+    r = line_refund(IEEPA, lines, PaidDuty(total, declared))
     assert r.family_duty + r.other_duty == total and r.family_duty == ieepa
     assert r.refundable >= 0
     assert r.refundable == (ieepa if declared is None else max(declared - (total - ieepa), Decimal(0)))

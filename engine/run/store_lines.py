@@ -228,11 +228,13 @@ def _write_sparse(conn: sqlite3.Connection, shared: SharedRows, first: int, b: R
 
 
 def delete_run(conn: sqlite3.Connection, run_id: int) -> None:
-    """A run's lines with their duty lines and sparse extras, its charge sums, files and row (inside the caller's
-    transaction; children first, as the foreign keys require)."""
+    """A run's lines with their duty lines and sparse extras, its charge sums, refunds, files and row (inside the
+    caller's transaction; children first, as the foreign keys require)."""
     lines = "SELECT id FROM lines WHERE run_id = ?"
     for table in ("line_duties", "line_reasons", "line_portions", "line_quota", "line_fields"):
         conn.execute(f"DELETE FROM [{table}] WHERE line_id IN ({lines})", [run_id])
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'refunds'").fetchone():
+        conn.execute("DELETE FROM refunds WHERE run_id = ?", [run_id])  # a `clearance refunds` run's entries
     for table, key in (("run_charges", "run_id"), ("lines", "run_id"), ("run_files", "run_id"), ("runs", "id")):
         conn.execute(f"DELETE FROM [{table}] WHERE {key} = ?", [run_id])
 

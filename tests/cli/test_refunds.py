@@ -118,3 +118,27 @@ def test_an_output_folder_that_is_a_file_is_one_line_error(tmp_path: Path) -> No
 def test_a_missing_file_is_one_line_error(tmp_path: Path) -> None:
     result = invoke("refunds", tmp_path / "nope.csv", "--no-db", code=2)
     assert result.stderr.startswith("Error: ") and "Traceback" not in result.stderr
+
+
+def test_runs_delete_and_prune_remove_a_refunds_run_with_its_refunds(tmp_path: Path) -> None:
+    """The refunds rows reference their run: deleting or pruning the run deletes them too (no foreign-key error)."""
+    import sqlite3
+
+    db = tmp_path / "runs.db"
+    entries = _file(tmp_path, LINES[:2])
+    for _ in range(3):
+        invoke("refunds", entries, "--as-of", AS_OF, "--db", db, "--workers", 1, code=0)
+    invoke("check", entries, "--db", db, "--format", "none", "--workers", 1, code=0)
+
+    def refund_runs() -> list[int]:
+        with sqlite3.connect(db) as conn:
+            return [r for (r,) in conn.execute("SELECT DISTINCT run_id FROM refunds ORDER BY run_id")]
+
+    assert refund_runs() == [1, 2, 3]
+    invoke("runs", "delete", 2, "--db", db, code=0)
+    assert refund_runs() == [1, 3]
+    assert "refunds by status" not in invoke("runs", "show", 4, "--db", db, code=0).stdout.lower()
+    invoke("runs", "prune", "--keep", 1, "--db", db, code=0)
+    assert refund_runs() == []
+    listed = invoke("runs", "list", "--db", db, "--format", "json", code=0).stdout
+    assert [r["id"] for r in json.loads(listed)] == [4]

@@ -175,7 +175,14 @@ def _programme_from(path: Path, header: PackHeader) -> RefundProgramme:
         raise PackError(f"{path}: {_one_line(exc)}") from exc
     if programme.family not in header.families:
         raise PackError(f"{path}: refund programme {programme.id}: no family {programme.family!r} in pack.yaml")
-    return programme
+    small = programme.small_refund
+    if small is None:
+        return programme
+    if small.under is not None:
+        raise PackError(f"{path}: small_refund: write `of: tolerance`, not an amount (the pack's tolerance is the one)")
+    if header.tolerance is None:
+        raise PackError(f"{path}: small_refund refers to the pack's tolerance, but pack.yaml has no `tolerance`")
+    return programme.model_copy(update={"small_refund": small.model_copy(update={"under": header.tolerance.under})})
 
 
 def load_pack(folder: Path | str) -> Pack:

@@ -111,11 +111,14 @@ class Deadline(Strict):
 
 
 class SmallRefund(Strict):
-    """An entry's refund below `under` is flagged for review (e.g. 19 CFR 159.6, the $20 rule)."""
+    """An entry's refund below the pack's liquidation tolerance (`pack.yaml` `tolerance`: 19 CFR 159.6, the $20
+    rule) is flagged for review. The amount is written once, in the pack: `of: tolerance` refers to it and the
+    loader fills in `under` (writing an amount here is an error)."""
 
-    under: Decimal
+    of: Literal["tolerance"]
     message: str
     citations: list[str] = Field(min_length=1)
+    under: Decimal | None = None  # the pack's tolerance, filled in when the pack is loaded
 
 
 class RefundProgramme(Strict):

@@ -167,6 +167,6 @@ def _checks(programme: RefundProgramme, rule: Rule, entry: Entry) -> list[str]:
             "at entry, not what was deposited"
         )
     small = programme.small_refund
-    if small is not None and Decimal(0) < entry.refundable < small.under:
-        out.append(f"{small.message} ({'; '.join(small.citations)})")
+    if small is not None and small.under is not None and Decimal(0) < entry.refundable < small.under:
+        out.append(f"a refund under {small.under} {entry.currency}: {small.message} ({'; '.join(small.citations)})")
     return out

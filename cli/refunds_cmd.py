@@ -15,7 +15,7 @@ from clearance.engine.entries.readers import FORMATS as INPUT_FORMATS
 from clearance.engine.entries.readers import InputFileError
 from clearance.engine.match.matcher import MatchError
 from clearance.engine.refunds import run as library
-from clearance.engine.refunds.declarations import Sorted
+from clearance.engine.refunds.declarations import Declaration, Sorted
 from clearance.engine.refunds.entries import Entry
 from clearance.engine.run.batch import BatchError, Settings
 from clearance.engine.run.check import NoPackError
@@ -104,6 +104,13 @@ def _amount(entry: Entry) -> str:
     return f"{entry.refundable:,}" if entry.amount_known else "unknown"
 
 
+def _whose(d: Declaration) -> str:
+    """` (importer of record 00-0000001AA Name)`, or nothing when the file names no importer."""
+    if not d.importer:
+        return ""
+    return f" (importer of record {printable(' '.join(filter(None, (d.importer, d.importer_name))))})"
+
+
 def _totals(run: library.RefundRun) -> None:
     result = run.sorted
     entries, lines = len(result.entries), run.lines
@@ -114,7 +121,7 @@ def _totals(run: library.RefundRun) -> None:
             amounts += f"{'; ' if amounts else ''}{t['unknown']:,} with no amount (their duty cannot be split)"
         say(f"  {status:<9} {t['entries']:>9,} entries  {amounts}")
     for d in result.declarations:
-        say(f"  declaration {d.name}: {len(d.numbers):,} entries, {d.refundable:,} refundable")
+        say(f"  declaration {d.name}{_whose(d)}: {len(d.numbers):,} entries, {d.refundable:,} refundable")
     if run.invalid:
         say(f"  {run.invalid:,} lines could not be read (their entries are `review`)")
     if run.other:

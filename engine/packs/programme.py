@@ -94,14 +94,24 @@ class EntryNumber(Strict):
 
 
 class Declaration(Strict):
-    """The declaration file: one column, at most `max_entries` entries, no entry twice across files."""
+    """The declaration file: one column, at most `max_entries` entries, no entry twice across files. With
+    `importer_file_name`, a declaration is for one importer of record: when the entries name their importer,
+    each importer's claims go into files of their own, named by it (`{importer}`, `{n}` from 1 per importer)."""
 
     title: str
     column: str
     max_entries: int = Field(ge=1)
     file_name: str  # `{n}`: the file's number, from 1
+    importer_file_name: str | None = None
     entry_number: EntryNumber
     citations: list[str] = Field(min_length=1)
+
+    @field_validator("importer_file_name")
+    @classmethod
+    def _names_importer(cls, v: str | None) -> str | None:
+        if v is not None and not ("{importer}" in v and "{n}" in v):
+            raise ValueError("importer_file_name must contain {importer} and {n}")
+        return v
 
 
 class Deadline(Strict):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -22,6 +23,8 @@ from .entries import Entry
 @dataclass
 class Declaration:
     name: str
+    importer: str = ""  # the importer of record whose entries it holds ("" when the file names none)
+    importer_name: str = ""
     numbers: list[str] = field(default_factory=list)
     refundable: Decimal = ZERO
 
@@ -49,33 +52,68 @@ class Sorted:
 
 
 def sort_entries(programme: RefundProgramme, entries: list[tuple[Entry, Decision]], as_of: dt.date) -> Sorted:
-    """Claims into declarations in input order, `max_entries` each; a number already declared is left out."""
-    limit, name = programme.declaration.max_entries, programme.declaration.file_name
+    """Claims into declarations in input order, `max_entries` each; a number already declared is left out.
+    When the programme files a declaration per importer and the entries name their importer (`importer_number`),
+    each importer's claims go into files of their own; a claim that names none among them is left out (review)."""
+    spec = programme.declaration
+    per_importer = spec.importer_file_name is not None and any(e.fields.get("importer_number") for e, _ in entries)
     files: list[Declaration] = []
+    by_importer: dict[str, list[Declaration]] = {}
+    names = _FileNames()
     seen: dict[str, str] = {}
     out = []
     for entry, decision in entries:
         target = ""
         number = decision.entry_number
+        importer = entry.fields.get("importer_number", "") if per_importer else ""
         if decision.status == "claim" and number is not None:
             if number in seen:
                 decision.status, decision.rule = "review", "declared-twice"
                 decision.message = f"the same entry as {seen[number]} (already declared): left out"
+            elif per_importer and not importer:
+                decision.status, decision.rule = "review", "no-importer"
+                decision.message = (
+                    "the file names other entries' importer of record but not this one's; a declaration is filed "
+                    "for one importer: left out (give its importer_number)"
+                )
             else:
-                if not files or len(files[-1].numbers) >= limit:
-                    files.append(Declaration(name.format(n=len(files) + 1)))
-                files[-1].numbers.append(number)
-                files[-1].refundable += entry.refundable
+                own = by_importer.setdefault(importer, [])
+                if not own or len(own[-1].numbers) >= spec.max_entries:
+                    name = names.name(spec.importer_file_name if importer else spec.file_name, importer, len(own) + 1)
+                    own.append(Declaration(name, importer, entry.fields.get("importer_name", "")))
+                    files.append(own[-1])
+                own[-1].numbers.append(number)
+                own[-1].refundable += entry.refundable
                 seen[number] = entry.number
-                target = files[-1].name
+                target = own[-1].name
         out.append((entry, decision, target))
     return Sorted(as_of, programme, out, files)
+
+
+class _FileNames:
+    """File names from the programme's pattern: the importer written as a file name can (letters, digits, `-`),
+    two importers that would write the same name told apart."""
+
+    def __init__(self) -> None:
+        self.written: dict[str, str] = {}  # importer -> as written in names
+
+    def name(self, pattern: str | None, importer: str, n: int) -> str:
+        assert pattern is not None
+        if importer not in self.written:
+            safe = re.sub(r"[^A-Za-z0-9-]+", "_", importer).strip("_") or "importer"
+            written, k = safe, 1
+            while written in self.written.values():
+                k += 1
+                written = f"{safe}-{k}"
+            self.written[importer] = written
+        return pattern.format(importer=self.written[importer], n=n)
 
 
 SUMMARY_COLUMNS = (
     "entry_number",
     "declared_as",
     "importer_number",
+    "importer_name",
     "entry_type",
     "entry_date",
     "liquidation_status",
@@ -104,6 +142,7 @@ def summary_row(entry: Entry, decision: Decision, declaration: str) -> dict[str,
         entry.number or f"(no entry number: {entry.first_row})",
         decision.entry_number or "",
         f.get("importer_number", ""),
+        f.get("importer_name", ""),
         f.get("entry_type", ""),
         entry.entry_date or "",
         f.get("liquidation_status", ""),
@@ -166,6 +205,7 @@ def summary_json(result: Sorted, rows: list[dict[str, str]]) -> dict:
         "declarations": [
             {
                 "file": d.name,
+                **({"importer_number": d.importer, "importer_name": d.importer_name} if d.importer else {}),
                 "entries": len(d.numbers),
                 "refundable": str(d.refundable),
                 "lines": [r for r in rows if r["declaration"] == d.name],

@@ -18,6 +18,7 @@ from ..resolve.refund import known_programmes, line_refund, paid_of
 ENTRY_FIELDS = (
     "entry_type",
     "importer_number",
+    "importer_name",
     "entry_summary_date",
     "export_country",
     "liquidation_status",

@@ -290,3 +290,16 @@ def test_the_es003_sample_refunds_without_an_htsus_edition(tmp_path: Path) -> No
     summary = json.loads((tmp_path / "cape" / "refunds-summary.json").read_text())
     assert summary["totals"]["review"] == {"entries": 1, "refundable": {}, "amount_unknown": 1}
     assert summary["totals"]["claim"]["refundable"] == {"USD": "500.00"}
+
+
+def test_the_importer_number_and_name_pass_through_for_the_declarations_per_importer(tmp_path: Path) -> None:
+    path = report(tmp_path, "E-1,1,01,04/15/2025,JP,1,5209.41.6040,$100.00,$7.50,,X,Unliquidated,")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines = [lines[0] + ",Importer Number,Importer Name", lines[1] + ",00-0000001AA,Kanto Machines Inc"]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    args = ["check", str(path), "--no-db", "--law-as-of", "2026-12-03", "--format", "json", "-q"]
+    [record] = json.loads(CliRunner().invoke(cli, args).stdout)
+    assert (record["extra"]["importer_number"], record["extra"]["importer_name"]) == (
+        "00-0000001AA",
+        "Kanto Machines Inc",
+    )

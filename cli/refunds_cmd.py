@@ -122,6 +122,8 @@ def _totals(run: library.RefundRun) -> None:
         say(f"  {status:<9} {t['entries']:>9,} entries  {amounts}")
     for d in result.declarations:
         say(f"  declaration {d.name}{_whose(d)}: {len(d.numbers):,} entries, {d.refundable:,} refundable")
+    if result.programme.interest is not None and any(e.refundable > 0 for e, _, _ in result.entries):
+        say(f"  interest: not computed ({result.programme.interest.status}): {result.programme.interest.message}")
     if run.invalid:
         say(f"  {run.invalid:,} lines could not be read (their entries are `review`)")
     if run.other:

@@ -131,6 +131,15 @@ class SmallRefund(Strict):
     under: Decimal | None = None  # the pack's tolerance, filled in when the pack is loaded
 
 
+class Interest(Strict):
+    """Interest on refunds. Only `unconfirmed` is known: no rate or accrual is written, so none is computed;
+    each entry with a refund says `review: not computed` instead of a number (a confirmed rate needs code)."""
+
+    status: Literal["unconfirmed"]
+    message: str
+    citations: list[str] = Field(min_length=1)
+
+
 class RefundProgramme(Strict):
     id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*(\.[a-z0-9][a-z0-9_-]*)+$")]
     title: str
@@ -145,6 +154,7 @@ class RefundProgramme(Strict):
     declaration: Declaration
     protest: Deadline
     small_refund: SmallRefund | None = None
+    interest: Interest | None = None
     notes: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")

@@ -122,6 +122,7 @@ SUMMARY_COLUMNS = (
     "phase",
     "rule",
     "refundable",
+    "interest",
     "ieepa_duty",
     "other_duty",
     "deposited",
@@ -136,7 +137,14 @@ SUMMARY_COLUMNS = (
 )
 
 
-def summary_row(entry: Entry, decision: Decision, declaration: str) -> dict[str, str]:
+def interest_note(programme: RefundProgramme, entry: Entry) -> str:
+    """What the summary says of the entry's interest: never a number while its rate is unconfirmed."""
+    if programme.interest is None or not entry.amount_known or entry.refundable <= 0:
+        return ""
+    return f"review: not computed ({programme.interest.status})"
+
+
+def summary_row(programme: RefundProgramme, entry: Entry, decision: Decision, declaration: str) -> dict[str, str]:
     f = entry.fields
     values = (
         entry.number or f"(no entry number: {entry.first_row})",
@@ -150,7 +158,9 @@ def summary_row(entry: Entry, decision: Decision, declaration: str) -> dict[str,
         decision.status,
         decision.phase or "",
         decision.rule,
-        *((str(entry.refundable), str(entry.family_duty), str(entry.other_duty)) if entry.amount_known else ("",) * 3),
+        str(entry.refundable) if entry.amount_known else "",
+        interest_note(programme, entry),
+        *((str(entry.family_duty), str(entry.other_duty)) if entry.amount_known else ("",) * 2),
         str(entry.declared) if entry.lines > entry.estimated else "",
         entry.currency,
         decision.deadline.isoformat() if decision.deadline else "",
@@ -176,7 +186,7 @@ def write_declarations(result: Sorted, folder: Path) -> list[Path]:
             writer.writerow([column])
             writer.writerows([n] for n in declaration.numbers)
         written.append(path)
-    rows = [summary_row(*item) for item in result.entries]
+    rows = [summary_row(result.programme, *item) for item in result.entries]
     path = folder / "refunds-summary.csv"
     with path.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=SUMMARY_COLUMNS, lineterminator="\n")
@@ -193,7 +203,13 @@ def summary_json(result: Sorted, rows: list[dict[str, str]]) -> dict:
     p = result.programme
     return {
         "as_of": result.as_of.isoformat(),
-        "programme": {"id": p.id, "title": p.title, "citations": p.citations, "notes": p.notes},
+        "programme": {
+            "id": p.id,
+            "title": p.title,
+            "citations": p.citations,
+            "interest": None if p.interest is None else p.interest.model_dump(),
+            "notes": p.notes,
+        },
         "totals": {
             status: {
                 "entries": t["entries"],

@@ -142,3 +142,33 @@ def test_runs_delete_and_prune_remove_a_refunds_run_with_its_refunds(tmp_path: P
     assert refund_runs() == []
     listed = invoke("runs", "list", "--db", db, "--format", "json", code=0).stdout
     assert [r["id"] for r in json.loads(listed)] == [4]
+
+
+def test_interest_is_a_review_note_never_a_number(tmp_path: Path) -> None:
+    """CBP pays interest, but its accrual and rate are unconfirmed (law-2026-update A4): each entry with a refund
+    says `review: not computed`, the summary carries the programme's reason and citations, the listing says it once."""
+    out = tmp_path / "out"
+    result = invoke("refunds", _file(tmp_path, LINES), "--as-of", AS_OF, "--no-db", "-o", out, code=0)
+    assert "interest: not computed (unconfirmed): CBP pays CAPE refunds with interest" in result.stdout
+    with (out / "refunds-summary.csv").open(newline="") as fh:
+        interest = {r["entry_number"]: r["interest"] for r in csv.DictReader(fh)}
+    assert interest["SYN-0000301-1"] == interest["SYN-0000302-9"] == "review: not computed (unconfirmed)"
+    assert interest["SYN-0000304-5"] == ""  # nothing refundable: no interest either
+    programme = json.loads((out / "refunds-summary.json").read_text())["programme"]
+    assert (
+        programme["interest"]["status"] == "unconfirmed" and "19 U.S.C. 1505(c)" in programme["interest"]["citations"]
+    )
+
+
+def test_an_interest_rate_in_the_programme_is_refused_until_the_engine_computes_one(tmp_path: Path) -> None:
+    import shutil
+
+    from clearance.engine import BUNDLED_RULES
+
+    rules = tmp_path / "rules"
+    shutil.copytree(Path(BUNDLED_RULES) / "us", rules / "us")
+    programme = rules / "us" / "refunds" / "ieepa-cape.yaml"
+    text = programme.read_text(encoding="utf-8").replace("    status: unconfirmed\n", "    status: confirmed\n")
+    programme.write_text(text, encoding="utf-8")
+    result = invoke("refunds", _file(tmp_path, LINES), "--as-of", AS_OF, "--no-db", "--rules", rules, code=2)
+    assert "interest" in result.stderr and len(result.stderr.strip().splitlines()) == 1

@@ -18,8 +18,15 @@ def dates(**kw: object) -> Dates:
 def measure(mid: str, group: str | None = None) -> Measure:
     stacking = {"group": group} if group else {}
     return Measure.model_validate(
-        {"id": mid, "title": mid, "kind": "duty", "rate": "1%", "citations": ["x"], "dates": {"from": "2025-01-01"},
-         "stacking": stacking}
+        {
+            "id": mid,
+            "title": mid,
+            "kind": "duty",
+            "rate": "1%",
+            "citations": ["x"],
+            "dates": {"from": "2025-01-01"},
+            "stacking": stacking,
+        }
     )
 
 

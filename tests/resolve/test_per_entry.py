@@ -44,8 +44,15 @@ def fee_line(row: int, entry: str | None, value: str, amount: str, declared: str
         severity = "error" if difference < 0 else "warning"
         reasons = [Reason(severity=severity, rule="declared.duty", message=f"differs by {difference}")]
     return Result(
-        row=row, entry_number=entry, destination="XX", verdict="reject" if declared and difference < 0 else "accept",
-        total_duty=Decimal("0.00"), currency="USD", fees=[fee], total_fees=Decimal(amount), reasons=reasons,
+        row=row,
+        entry_number=entry,
+        destination="XX",
+        verdict="reject" if declared and difference < 0 else "accept",
+        total_duty=Decimal("0.00"),
+        currency="USD",
+        fees=[fee],
+        total_fees=Decimal(amount),
+        reasons=reasons,
         declared_difference=difference,
     )
 
@@ -77,8 +84,13 @@ def test_the_tolerance_is_on_the_net_difference_of_the_entry() -> None:
 
 def test_entries_are_cut_in_input_order_and_a_split_entry_is_flagged() -> None:
     groups = EntryGroups(lambda destination: LAW)
-    stream = [fee_line(1, "A", "1000", "1.00"), fee_line(2, "A", "1000", "1.00"), fee_line(3, None, "1000", "1.00"),
-              fee_line(4, "B", "1000", "100.00"), fee_line(5, "A", "1000", "1.00")]
+    stream = [
+        fee_line(1, "A", "1000", "1.00"),
+        fee_line(2, "A", "1000", "1.00"),
+        fee_line(3, None, "1000", "1.00"),
+        fee_line(4, "B", "1000", "100.00"),
+        fee_line(5, "A", "1000", "1.00"),
+    ]
     done = []
     for n, result in enumerate(stream):
         done += groups.add(n, result)

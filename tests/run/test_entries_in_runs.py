@@ -30,8 +30,9 @@ def entries(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("entries") / "entries.csv"
     with path.open("w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["entry_number", "line_number", "hts_code", "origin", "value", "mfn_rate", "entry_date",
-                    "transport_mode"])
+        w.writerow(
+            ["entry_number", "line_number", "hts_code", "origin", "value", "mfn_rate", "entry_date", "transport_mode"]
+        )
         for e in range(60):
             scale = rnd.choice([300, 5000, 60000])
             for n in range(rnd.randint(1, 12)):

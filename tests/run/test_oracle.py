@@ -21,8 +21,35 @@ from ..conftest import TODAY
 PACKS = load_rules(BUNDLED_RULES)
 LAWS = (dt.date(2025, 3, 1), dt.date(2025, 8, 25), dt.date(2026, 12, 31))
 CHECKERS = {law: Checker(PACKS, law) for law in LAWS}
-ODD = ["", "n/a", "?", "0", "0.00", "1,234.50", "12.5", "-3", "1e5", "2025-02-30", "9999-12-31", "xx", "JPY", "USD",
-       "kg", "no", "doz", "l", "15%", "$1.20/kg + 3%", "341 JPY/kg", "Free", "9903.01.25", "JP", "US", "CN", "vessel"]
+ODD = [
+    "",
+    "n/a",
+    "?",
+    "0",
+    "0.00",
+    "1,234.50",
+    "12.5",
+    "-3",
+    "1e5",
+    "2025-02-30",
+    "9999-12-31",
+    "xx",
+    "JPY",
+    "USD",
+    "kg",
+    "no",
+    "doz",
+    "l",
+    "15%",
+    "$1.20/kg + 3%",
+    "341 JPY/kg",
+    "Free",
+    "9903.01.25",
+    "JP",
+    "US",
+    "CN",
+    "vessel",
+]
 COLUMNS = list(generate.COLUMNS)
 
 

@@ -19,6 +19,7 @@ from clearance.cli.options import (
     Choice,
     columns_option,
     connect_timeout_option,
+    date_order_option,
     db_option,
     destination_option,
     executor_option,
@@ -77,6 +78,7 @@ from clearance.engine.run.workers import default_workers
 )
 @click.option("--encoding", default=None, help="Text encoding of CSV/TSV/JSON (default: UTF-8 or Shift-JIS, detected).")
 @click.option("--sheet", default=None, help="XLSX sheet to read (default: the first).")
+@date_order_option
 @columns_option
 @output_option("Write results here (not an input file or the database).")
 @click.option(
@@ -111,6 +113,7 @@ def check(
     input_format: str | None,
     encoding: str | None,
     sheet: str | None,
+    date_order: str | None,
     columns_file: Path | None,
     column_pairs: tuple[str, ...],
     output: str,
@@ -147,6 +150,7 @@ def check(
         encoding=encoding,
         sheet=sheet,
         columns=columns.user or None,
+        date_order=date_order,
         workers=workers or default_workers(),
         chunk_size=chunk_size,
         reference_db=None if no_db else Path(db),  # HTSUS editions imported into it (`clearance hts import`)

@@ -1,6 +1,7 @@
 """Every option shared by several commands, declared once: `--db`, `--rules`, `--law-as-of`, `--destination`,
 `-o/--output`, `--format`, and the values they take (a date, a run id or row number); and where `check` runs its
-work (`--executor`, `--scheduler`) and puts its results (`--output-dir`).
+work (`--executor`, `--scheduler`) and puts its results (`--output-dir`), and how input dates are written
+(`--date-order`).
 
 One vocabulary: every command that prints takes `-o FILE`; `--format text` is for people and `--format json` for
 programs wherever a command prints records; a date of law is always `--law-as-of`. Old names are still taken
@@ -15,6 +16,7 @@ from typing import Any
 import click
 
 from clearance.cli.output import fail
+from clearance.engine.entries.date_order import ORDERS
 from clearance.engine.run.store import Store, StoreError
 from clearance.engine.run.workers import EXECUTORS
 
@@ -130,6 +132,13 @@ connect_timeout_option = click.option(
     show_default=True,
     metavar="SECONDS",
     help="With --scheduler: how long to wait for the Dask scheduler (nothing listening at the address fails at once).",
+)
+date_order_option = click.option(
+    "--date-order",
+    type=click.Choice(ORDERS),
+    default=None,
+    help="How the file writes its dates: ymd (YYYY-MM-DD, the default) or mdy (MM/DD/YYYY, as US files do). "
+    "Without mdy a date MM/DD/YYYY is never guessed: the line is invalid.",
 )
 output_dir_option = click.option(
     "--output-dir",

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from clearance.cli.options import db_option, parse_date, rules_option
+from clearance.cli.options import date_order_option, db_option, parse_date, rules_option
 from clearance.cli.output import fail, printable, say
 from clearance.engine import PackError
 from clearance.engine.entries.readers import FORMATS as INPUT_FORMATS
@@ -38,6 +38,7 @@ from clearance.engine.run.workers import WorkerError, default_workers
 @click.option("--input-format", type=click.Choice(list(INPUT_FORMATS)), default=None, help="Input format.")
 @click.option("--encoding", default=None, help="Text encoding of CSV/TSV/JSON.")
 @click.option("--sheet", default=None, help="XLSX sheet to read (default: the first).")
+@date_order_option
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="Worker processes (default: all cores).")
 @db_option("Record the run and its refunds in this SQLite database (and read HTSUS editions from it).")
 @click.option("--no-db", is_flag=True, help="Do not record the run.")
@@ -49,6 +50,7 @@ def refunds(
     input_format: str | None,
     encoding: str | None,
     sheet: str | None,
+    date_order: str | None,
     workers: int | None,
     db: Path,
     no_db: bool,
@@ -66,6 +68,7 @@ def refunds(
         input_format=input_format,
         encoding=encoding,
         sheet=sheet,
+        date_order=date_order,
         workers=workers or default_workers(),
         reference_db=None if no_db else db,
     )

@@ -163,13 +163,15 @@ def _number(text: str) -> Decimal:
 
 
 _DATE = re.compile(r"([0-9]{4})([-/])([0-9]{2})\2([0-9]{2})")  # YYYY-MM-DD, or YYYY/MM/DD as Japan writes it
+_SLASHED = re.compile(r"[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}")  # MM/DD/YYYY or DD/MM/YYYY: never guessed
 
 
 @lru_cache(maxsize=4096)
 def _date(text: str) -> dt.date:
     m = _DATE.fullmatch(text)
     if m is None:
-        raise ValueError(f"{text!r} is not a date YYYY-MM-DD")
+        hint = " (if the file writes MM/DD/YYYY, say so: --date-order mdy)" if _SLASHED.fullmatch(text) else ""
+        raise ValueError(f"{text!r} is not a date YYYY-MM-DD{hint}")
     try:
         return dt.date(int(m[1]), int(m[3]), int(m[4]))
     except ValueError as exc:

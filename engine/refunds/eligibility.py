@@ -74,7 +74,7 @@ def facts_of(programme: RefundProgramme, entry: Entry, as_of: dt.date) -> Facts 
         return f"protest {number} has status {status!r}, which the programme does not know"
     liquidated = _date(f.get("liquidation_date", "")) if f.get("liquidation_date") else None
     if f.get("liquidation_date") and liquidated is None:
-        return f"liquidation date {f['liquidation_date']!r} is not a date YYYY-MM-DD"
+        return f"liquidation date {f['liquidation_date']!r} is not a date YYYY-MM-DD (MM/DD/YYYY: --date-order mdy)"
     return Facts(
         refundable=entry.refundable > 0,
         entry_type=kind.zfill(2) if kind else None,

@@ -19,6 +19,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Protocol, TextIO
 
+from ..entries.date_order import dates_read
 from ..entries.headers import ColumnMap
 from ..entries.readers import RecordSource
 from ..packs.load import load_rules
@@ -52,6 +53,7 @@ class Settings:
     encoding: str | None = None
     sheet: str | None = None
     columns: tuple[tuple[str, tuple[str, ...]], ...] | None = None  # the user's column map (ColumnMap.user)
+    date_order: str | None = None  # mdy: MM/DD/YYYY dates read as such (entries/date_order.py); None: YYYY-MM-DD
     workers: int = 1
     chunk_size: int = CHUNK
     reference_db: Path | None = None  # a database holding reference data (HTSUS editions) to check lines against
@@ -237,7 +239,7 @@ class Batch:
                 continue
             columns = ColumnMap(s.columns or ())
             self._source = source = RecordSource(path, s.input_format, s.encoding, s.sheet, columns)
-            records = iter(source)
+            records = dates_read(source, s.date_order)
             row = self.done[n] + 1
             if self.done[n]:
                 skipped = sum(1 for _ in islice(records, self.done[n]))
@@ -258,7 +260,8 @@ class Batch:
             if self.files[n].sha256 is None:  # a stream: read here, once
                 yield from self._chunks(only=n)
                 continue
-            whole = Part(n, path, os.path.abspath(path), s.input_format, s.encoding, s.sheet, s.columns or ())
+            where = os.path.abspath(path)
+            whole = Part(n, path, where, s.input_format, s.encoding, s.sheet, s.columns or (), date_order=s.date_order)
             for part in file_parts(run, whole, s.chunk_size, self.done[n]):
                 end = part.end if part.end is not None else self.files[n].size or 0
                 self._ends[(n, part.first_row + part.skip)] = self._finished_bytes + end
@@ -337,7 +340,7 @@ def check(
     return Checked(batch.totals, batch.run_id)
 
 
-_RESULT_OPTIONS = ("input_format", "encoding", "sheet", "columns")
+_RESULT_OPTIONS = ("input_format", "encoding", "sheet", "columns", "date_order")
 _SPEED_OPTIONS = ("workers", "chunk_size", "executor")
 
 

@@ -16,6 +16,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
+from ..entries.date_order import dates_read
 from ..entries.headers import ColumnMap
 from ..entries.partitions import ends_inside_quotes, plan
 from ..entries.readers import InputFileError, RecordSource, Span
@@ -40,6 +41,7 @@ class Part:
     span: Span | None = None
     first_row: int = 1
     skip: int = 0
+    date_order: str | None = None  # --date-order: how the file writes its dates (entries/date_order.py)
 
     def source(self) -> RecordSource:
         return RecordSource(self.where, self.fmt, self.encoding, self.sheet, ColumnMap(self.columns), self.span)
@@ -52,7 +54,7 @@ class Part:
                 f"{self.path}: a worker cannot read {self.where} ({why}): with --executor dask the workers read "
                 "the input files themselves, at the same path (a shared filesystem)"
             )
-        return list(self.source())
+        return list(dates_read(self.source(), self.date_order))
 
     @property
     def end(self) -> int | None:

@@ -91,6 +91,16 @@ class Charges:
     totals: dict[Charge, Decimal]
 
 
+def in_charge_order(survivors: list[Settled], order: tuple[str, ...]) -> list[Settled]:
+    """The order charge lines are written in: duties in pack order, then taxes and fees in settle order."""
+
+    def position(s: Settled) -> tuple[int, int]:
+        kind = CHARGES.index(s.measure.charge)
+        return kind, order.index(s.measure.id) if kind else 0
+
+    return sorted(survivors, key=position)
+
+
 def charge_lines(
     compiled: CompiledPack, survivors: list[Settled], order: tuple[str, ...], line: Line, reasons: list[Reason]
 ) -> Charges:
@@ -101,12 +111,8 @@ def charge_lines(
     lines: dict[Charge, list[DutyLine]] = {c: [] for c in CHARGES}
     totals: dict[Charge, Decimal] = dict.fromkeys(CHARGES, ZERO)
 
-    def position(s: Settled) -> tuple[int, int]:
-        kind = CHARGES.index(s.measure.charge)
-        return kind, order.index(s.measure.id) if kind else 0
-
     present = {s.measure.id for s in survivors}
-    for s in sorted(survivors, key=position):
+    for s in in_charge_order(survivors, order):
         m = s.measure
         if m.kind == "exemption":
             if s.effective and m.heading and all(d.heading != m.heading for d in lines["duty"]):

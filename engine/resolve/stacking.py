@@ -27,6 +27,29 @@ _NO_EDGES: tuple[Edge, ...] = ()
 _NO_REASONS: dict[str, Reason] = {}
 
 
+def take(e: Edge, src: Settled, dst: Settled, line: Line) -> tuple[bool, Decimal | None]:
+    """Whether the edge takes (all or part of) its target on this line, and the part of the target's basis it
+    takes (None: the whole target is excluded)."""
+    if dst.excluded_by is not None:
+        return False, None
+    if e.when == "subject" and not (src.amount is not None and src.amount > 0):
+        return False, None
+    src.effective = True
+    if e.portion == "all":
+        dst.excluded_by = src.measure.id
+        return True, None
+    portion = own_basis(src, line)
+    if not portion:  # an unknown or zero content takes nothing out of the target's basis
+        return False, None
+    dst.removed += portion
+    dst.removed_by.append(src.measure.id)
+    whole = line.content(dst.measure.basis.field)
+    if dst.removed >= (line.value if whole is None else whole):
+        dst.excluded_by = src.measure.id
+        return True, None
+    return True, portion
+
+
 def _apply_edge(
     e: Edge,
     src: Settled,
@@ -36,28 +59,11 @@ def _apply_edge(
     fired: list[Edge],
     zero_lines: list[DutyLine],
 ) -> None:
-    if dst.excluded_by is not None:
+    took, portion = take(e, src, dst, line)
+    if not took:
         return
-    if e.when == "subject" and not (src.amount is not None and src.amount > 0):
-        return
-    src.effective = True
-    if e.portion == "all":
-        dst.excluded_by = src.measure.id
-        excluded.append(e.whole)
-        fired.append(e)
-        portion = None
-    else:
-        portion = own_basis(src, line)
-        if not portion:  # an unknown or zero content takes nothing out of the target's basis
-            return
-        dst.removed += portion
-        dst.removed_by.append(src.measure.id)
-        whole = line.content(dst.measure.basis.field)
-        if dst.removed >= (line.value if whole is None else whole):
-            dst.excluded_by = src.measure.id
-            portion = None
-        excluded.append(e.whole if portion is None else e.whole.model_copy(update={"portion": portion}))
-        fired.append(e)
+    excluded.append(e.whole if portion is None else e.whole.model_copy(update={"portion": portion}))
+    fired.append(e)
     if e.heading and not any(z.heading == e.heading for z in zero_lines):
         base = portion if portion is not None else (own_basis(src, line) or line.value)
         zero_lines.append(

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from itertools import islice
 
+from ..compute.program import Program, Programs
 from ..entries.columns import LineView, Validator, view_of, with_rate
 from ..entries.line import COLUMNS, InputProblem, Line, normalise_keys, parse_line
 from ..entries.readers import check_readable, read_records
@@ -27,6 +28,7 @@ from ..report.result import SEVERITY_OF_ACTION, QuotaClaim, Reason, Result, verd
 from ..resolve.per_entry import EntryGroups, entry_law, takes_part
 from ..resolve.stacking import resolve
 
+Prepared = tuple[CompiledPack, LineView, "frozenset | Exception", list[Reason]]
 CHUNK = 1000  # lines per work unit: larger chunks gain nothing measurable and hold more memory per process
 
 
@@ -48,6 +50,7 @@ class Checker:
         self.references = references or {}
         self._engines: dict[str, tuple[CompiledPack, Matcher]] = {}
         self._match_keys: dict[str, MatchKeys] = {}
+        self._programs: dict[str, Programs] = {}
         self._validator = Validator(self.default_destination, self.contract)
         self._ledger = QuotaLedger()
         # One thread at a time: the matchers keep per-session state (the hit set, the key cache) that two threads
@@ -128,8 +131,18 @@ class Checker:
             return self._check_chunk(records, first_row)
 
     def _check_chunk(self, records: list[dict], first_row: int) -> list[Result]:
+        out = []
+        for offset, item in enumerate(self.prepared(records, first_row)):
+            res = item if isinstance(item, Result) else self.resolved(*item)
+            out.append(finished(records[offset], res))
+        return out
+
+    def prepared(self, records: list[dict], first_row: int) -> list[Result | Prepared]:
+        """Each record of a chunk, in input order: its `invalid` result, or what resolving it takes (the compiled
+        pack, the line, the rules it matched, what the reference schedule said of it). The chunk is read column by
+        column (`Validator`) and matched by key (`MatchKeys`)."""
         views = self._validator.lines(records, first_row)
-        results: dict[int, Result] = {}
+        results: dict[int, Result | Prepared] = {}
         groups: dict[str, list[LineView]] = {}
         for offset, view in enumerate(views):
             row = first_row + offset
@@ -147,18 +160,15 @@ class Checker:
             keys = self._keys(destination)
             notes = self._with_reference(keys.compiled, group)
             for view, refs, note in zip(group, keys.refs(group), notes, strict=True):
-                results[view.row] = self._resolved(keys.compiled, view, refs, note)
-        out = []
-        for offset, raw in enumerate(records):
-            res = results[first_row + offset]
-            if NOTES in raw or NUMERIC in raw:
-                res = with_reasons(res, input_notes(raw, res), first=True)
-            update = _located(raw)
-            extra = _extra(raw)
-            if extra:
-                update["extra"] = extra
-            out.append(res.model_copy(update=update) if update else res)
-        return out
+                results[view.row] = (keys.compiled, view, refs, note)
+        return [results[first_row + offset] for offset in range(len(records))]
+
+    def program(self, destination: str, compiled: CompiledPack, refs: frozenset) -> Program:
+        """The program of a matched-rule set of a destination's pack (compiled once, kept for the run)."""
+        programs = self._programs.get(destination)
+        if programs is None:
+            programs = self._programs[destination] = Programs(compiled)
+        return programs(refs)
 
     def _keys(self, destination: str) -> MatchKeys:
         """The match keys of a destination's pack (made once, kept for the run: its cache serves every chunk)."""
@@ -167,7 +177,7 @@ class Checker:
             self._match_keys[destination] = MatchKeys(compiled, matcher)
         return self._match_keys[destination]
 
-    def _resolved(self, compiled: CompiledPack, view: LineView, refs: frozenset | Exception, note: list) -> Result:
+    def resolved(self, compiled: CompiledPack, view: LineView, refs: frozenset | Exception, note: list) -> Result:
         if isinstance(refs, Exception):
             return self.invalid(view.row, {}, [engine_error(refs)], view)  # type: ignore[arg-type]
         try:
@@ -287,13 +297,25 @@ def input_notes(raw: dict, result: Result) -> list[Reason]:
     return reasons
 
 
+def finished(raw: dict, res: Result) -> Result:
+    """A line's result with what its record says of the input: header notes, where it is in its file, the columns
+    passed through."""
+    if NOTES in raw or NUMERIC in raw:
+        res = with_reasons(res, input_notes(raw, res), first=True)
+    update = _located(raw)
+    extra = extra_columns(raw)
+    if extra:
+        update["extra"] = extra
+    return res.model_copy(update=update) if update else res
+
+
 def _located(raw: dict) -> dict:
     """The physical line the reader found the record on, if it said."""
     line = raw.get(LINE)
     return {"line": line} if isinstance(line, int) else {}
 
 
-def _extra(raw: dict) -> dict[str, str]:
+def extra_columns(raw: dict) -> dict[str, str]:
     """The columns the contract does not know, passed through (names normalised)."""
     if _KNOWN.issuperset(raw):  # the usual case: nothing to pass through
         return {}

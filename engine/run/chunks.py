@@ -12,6 +12,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 
+from ..compute.columns import computed_batch
 from ..packs.load import Pack
 from ..report.adapter import from_results, replace_line, settled, to_result
 from ..report.records import Renderer
@@ -62,11 +63,35 @@ def minor_units(packs: dict[str, Pack]) -> dict[str, int]:
 
 def check_chunk(checker: Checker, chunk: Chunk, keep: str = "none") -> ChunkOut:
     """The pure unit of work: rule packs + one chunk of raw records -> the chunk's result batch and, as `keep`
-    asks (see KEEP), its results or their JSON records (rendered here, in the worker)."""
+    asks (see KEEP), its results or their JSON records (rendered here, in the worker). The batch is computed by
+    the plans' programs (engine/compute); `Result`s are made only for the lines the programs leave to the reference
+    resolve and for the lines settled with their entry, or for every line when `keep` asks for them."""
     if keep not in KEEP:
         raise ValueError(f"keep must be one of {', '.join(KEEP)}, not {keep!r}")
+    if keep == "results":  # whole Results asked for (the table and CI formats): the reference path
+        return _reference_chunk(checker, chunk)
+    units = minor_units(checker.packs)
+    batch, results, _ = computed_batch(checker, chunk.records, chunk.first_row, chunk.file, chunk.path, units)
+    offsets = sorted(results)
+    within, entries = settle_within(checker, [results[n] for n in offsets])
+    entries = [(key, [offsets[k] for k in inner]) for key, inner in entries]
+    for k, n in enumerate(offsets):
+        if within[k] is not results[n]:  # settled with its entry in this unit of work
+            replace_line(batch, n, within[k])
+            results[n] = within[k]
+    inside = {n for _, inner in entries for n in inner}
+    return ChunkOut(
+        batch=batch,
+        pending={n: r for n, r in results.items() if n not in inside and needs_settle(checker, r)},
+        entries=entries,
+        texts=Renderer(batch).records() if keep == "json" else None,
+    )
+
+
+def _reference_chunk(checker: Checker, chunk: Chunk) -> ChunkOut:
+    """The chunk resolved line by line (`Checker.check_chunk`), every line's `Result` kept."""
     results = checker.check_chunk(chunk.records, chunk.first_row)
-    if keep != "none" and chunk.path is not None:  # named here, in the worker, not in the main process
+    if chunk.path is not None:  # named here, in the worker, not in the main process
         results = [r.model_copy(update={"file": chunk.path}) for r in results]
     results, entries = settle_within(checker, results)
     batch = from_results(results, chunk.file, chunk.path, minor_units(checker.packs))
@@ -75,8 +100,7 @@ def check_chunk(checker: Checker, chunk: Chunk, keep: str = "none") -> ChunkOut:
         batch=batch,
         pending={n: r for n, r in enumerate(results) if n not in inside and needs_settle(checker, r)},
         entries=entries,
-        results=results if keep == "results" else None,
-        texts=Renderer(batch).records() if keep == "json" else None,
+        results=results,
     )
 
 

@@ -1,0 +1,336 @@
+"""The compute stage: a line's stacking plan compiled once into a program, run on each line that has that plan.
+
+A `Program` is made once per distinct matched-rule set (`resolve.plan.plan`) and kept across chunks (`Programs`, a
+bounded cache). It holds what depends only on the plan: the settle order, each measure's outgoing stacking edges with
+the exclusion and the note they give, each duty measure's note as a template (`DUTY_NOTE` with its title), the
+reasons of unconfirmed measures and unmet conditions, and the result-batch templates (`Component`, `Plan`) the lines
+point at. Running it on a line does only what depends on the line: the amounts (exact Decimal, `resolve.amount`),
+the amount-dependent stacking (`when: subject`, a `portion` that consumes the basis), the charges and their roundings
+(`resolve.charges`, the pack's rounding rules), declared against computed, refunds.
+
+The per-line `resolve` (engine/resolve/stacking.py) stays the reference: a program gives exactly its record
+(tests/compute/test_program.py) or gives up on the line (`run` returns None) and the caller resolves that line the
+reference way: a line with an input reason (a currency, a late date, a reference note), a warning while computing,
+quantity caps (quota claims), a stacking cycle or two survivors of one group, declared headings or fees."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import NamedTuple
+
+from ..duty.expression import ZERO, round_money
+from ..duty.rounding import minor_unit_rounding
+from ..entries.columns import LineView
+from ..match.compile import CompiledPack, RuleRef
+from ..packs.model import CHARGES
+from ..report.result import Reason
+from ..report.result_batch import DUTY_NOTE, OVER_DECLARED, UNDER_DECLARED, Component, Exclusion, Text, escape
+from ..report.result_batch import Plan as Template
+from ..resolve.amount import Settled, cite, compute, own_basis
+from ..resolve.charges import added_basis, in_charge_order, rounding_of
+from ..resolve.declared import compare_declared
+from ..resolve.entry_checks import input_reasons
+from ..resolve.plan import Edge, Plan, plan
+from ..resolve.refund import refund_reasons
+from ..resolve.stacking import take
+
+MAX_PROGRAMS = 10_000  # programs kept per pack (then the cache starts again), as resolve keeps plans
+SEVERITIES = ("error", "warning", "info")
+HEADING_RULE, DUTY_RULE = "declared.heading", "declared.duty"
+VERDICT_OF = {"error": "reject", "warning": "review"}
+
+
+class Charged(NamedTuple):
+    """One charge line of a computed line: its template, basis and amount (rounded as its measure rounds)."""
+
+    component: Component
+    basis_value: Decimal
+    amount: Decimal
+
+    @property
+    def heading(self) -> str:  # what a refund programme reads of a duty line
+        return self.component.heading
+
+    @property
+    def measure(self) -> str:
+        return self.component.measure
+
+
+@dataclass(slots=True)
+class Computed:
+    """What a program computed for one line: everything its record holds besides the line's identity."""
+
+    verdict: str
+    currency: str
+    total_duty: Decimal
+    total_taxes: Decimal
+    total_fees: Decimal
+    declared_duty: Decimal | None
+    charges: list[Charged]  # duties, then taxes, then fees (the record's order)
+    plan: Template
+    portions: tuple[str, ...]
+    own: list[tuple[int, Text]]  # the line's own reasons (literal text), after that many plan reasons
+
+
+class Taken(NamedTuple):
+    """An exclusion that fired on the line, as `resolve.declared` reads it."""
+
+    measure: str
+    excluded_by: str
+    portion: Decimal | None
+
+
+class GiveUp(Exception):
+    """The program cannot compute this line exactly: the reference resolve does it."""
+
+
+@dataclass(frozen=True)
+class Step:
+    """A measure's outgoing edge as the program runs it: the edge, what it records when it takes the whole target,
+    and its note."""
+
+    edge: Edge
+    whole: Exclusion
+    note: Text
+
+
+def text(reason: Reason) -> Text:
+    """A reason that has no numbers of the line, as a plan template."""
+    return Text(reason.severity, reason.rule, escape(reason.message), reason.citation)
+
+
+class Program:
+    """One plan, compiled: see the module docstring."""
+
+    def __init__(self, compiled: CompiledPack, refs: frozenset[RuleRef]) -> None:
+        p: Plan = plan(compiled, refs)
+        self.compiled = compiled
+        self.plan = p
+        header = compiled.pack.header
+        self.currency, self.minor = header.currency, header.minor_unit
+        self.zero = minor_unit_rounding(self.minor).apply(ZERO)
+        self.measures = {m.id: m for m in p.measures}
+        self.steps = {
+            mid: tuple(Step(e, Exclusion(e.target, e.source, e.reason), text(e.note)) for e in edges)
+            for mid, edges in p.edges_from.items()
+        }
+        self.notes = {
+            m.id: Text("info", m.id, DUTY_NOTE.replace("{title}", escape(m.title)), cite(m.citations))
+            for m in p.measures
+            if m.kind == "duty"
+        }
+        self.rounding = {m.id: rounding_of(compiled, m) for m in p.measures if m.kind == "duty"}
+        self.static: dict[str, tuple[Text, ...]] = {}  # per measure: unconfirmed and unmet reasons, in resolve's order
+        for m in p.measures:
+            unmet = p.unmet.get(m.id, {})
+            found = [text(p.unconfirmed[m.id])] if m.id in p.unconfirmed else []
+            found += [text(unmet[c.id]) for c in m.conditions if c.id in unmet]
+            if found:
+                self.static[m.id] = tuple(found)
+        self.templates: dict[tuple, Template] = {}
+        self.components: dict[tuple, Component] = {}
+        self.programmes = bool(compiled.pack.programmes)
+
+    def component(self, *key: object) -> Component:
+        found = self.components.get(key)
+        if found is None:
+            if len(self.components) > MAX_PROGRAMS:
+                self.components.clear()
+            found = self.components[key] = Component(*key)  # type: ignore[arg-type]
+        return found
+
+    def template(self, reasons: tuple, excluded: tuple) -> Template:
+        key = (reasons, excluded)
+        found = self.templates.get(key)
+        if found is None:
+            if len(self.templates) > MAX_PROGRAMS:
+                self.templates.clear()
+            found = self.templates[key] = Template(reasons, excluded)
+        return found
+
+    def run(self, line: LineView) -> Computed | None:
+        """The line's record values, or None when the program cannot give them exactly."""
+        try:
+            return self._run(line)
+        except GiveUp:
+            return None
+        except Exception:  # an arithmetic fault: the reference resolve gives the line its answer (`invalid`)
+            return None
+
+    def _run(self, line: LineView) -> Computed:
+        compiled, p = self.compiled, self.plan
+        if p.cycle or line.declared_fees is not None:
+            raise GiveUp
+        if input_reasons(line, compiled.pack.header, compiled.law_as_of)[0]:  # type: ignore[arg-type]
+            raise GiveUp
+        applied = {mid: Settled(m) for mid, m in self.measures.items()}
+        fired: list[tuple[Step, Decimal | None]] = []
+        zero_lines: list[tuple[str, str, Decimal]] = []  # (measure, heading, basis) of an exclusion's 0% line
+        warnings: list[Reason] = []
+        for mid in p.order:
+            s = applied[mid]
+            if s.excluded_by is not None:
+                continue
+            if s.measure.kind == "duty":
+                added = added_basis(compiled, s.measure, applied)
+                compute(s, line, self.currency, warnings, added, self.rounding[mid].basis)  # type: ignore[arg-type]
+            for step in self.steps.get(mid, ()):
+                _apply(step, s, applied[step.edge.target], line, fired, zero_lines)
+        survivors = [s for s in applied.values() if s.excluded_by is None]
+        return self._record(line, applied, survivors, fired, zero_lines, [(text(r), None) for r in warnings])
+
+    def _record(
+        self,
+        line: LineView,
+        applied: dict[str, Settled],
+        survivors: list[Settled],
+        fired: list[tuple[Step, Decimal | None]],
+        zero_lines: list[tuple[str, str, Decimal]],
+        reasons: list[tuple[Text, int | None]],
+    ) -> Computed:
+        p = self.plan
+        lines, totals, notes = self._charges(line, survivors)
+        duties = lines["duty"] + [
+            Charged(self.component(m, h, "0%", "excluded", "duty", None), base, self.zero) for m, h, base in zero_lines
+        ]
+        groups: dict[str, int] = {}
+        for kind, k, note in notes:  # each charge line's note, bound to its place in the record's list
+            at = k + (len(duties) if kind != "duty" else 0) + (len(lines["tax"]) if kind == "fee" else 0)
+            reasons.append((note, at))
+        for s in survivors:
+            m = s.measure
+            if m.stacking.group and m.kind == "duty":
+                groups[m.stacking.group] = groups.get(m.stacking.group, 0) + 1
+            if m.id in p.capped:  # a quota claim: settled across lines, by the reference
+                raise GiveUp
+            reasons.extend((t, None) for t in self.static.get(m.id, ()))
+        if any(n > 1 for n in groups.values()):
+            raise GiveUp
+        reasons.extend((step.note, None) for step, _ in fired)
+        total = totals["duty"] + sum((c.amount for c in duties[len(lines["duty"]) :]), ZERO)
+        own: list[tuple[int, Text]] = []
+        declared = None if line.declared_duty is None else round_money(line.declared_duty, self.minor)
+        if declared is not None or line.declared_headings or line.declared_heading_duty:
+            taken = [Taken(step.whole.measure, step.whole.excluded_by, portion) for step, portion in fired]
+            found = compare_declared(self.compiled, line, duties, total, applied, taken)  # type: ignore[arg-type]
+            self._declared(found, total, reasons, own)
+        charged = [*duties, *lines["tax"], *lines["fee"]]
+        if self.programmes:
+            for r in refund_reasons(self.compiled, duties, total, line.declared_duty):  # type: ignore[arg-type]
+                own.append((len(reasons), Text(r.severity, r.rule, r.message, r.citation)))
+        severities = {t.severity for t, _ in reasons} | {t.severity for _, t in own}
+        verdict = next((VERDICT_OF[s] for s in SEVERITIES[:2] if s in severities), "accept")
+        excluded = tuple((step.whole, portion is not None) for step, portion in fired)
+        return Computed(
+            verdict=verdict,
+            currency=self.currency,
+            total_duty=round_money(total, self.minor),
+            total_taxes=round_money(totals["tax"], self.minor),
+            total_fees=round_money(totals["fee"], self.minor),
+            declared_duty=declared,
+            charges=charged,
+            plan=self.template(tuple(reasons), excluded),
+            portions=tuple(str(portion) for _, portion in fired if portion is not None),
+            own=own,
+        )
+
+    def _charges(
+        self, line: LineView, survivors: list[Settled]
+    ) -> tuple[dict[str, list[Charged]], dict[str, Decimal], list[tuple[str, int, Text]]]:
+        """`resolve.charges.charge_lines`, to templates: the same lines, amounts and totals, each note bound to
+        its line (kind, index within its kind)."""
+        lines: dict[str, list[Charged]] = {c: [] for c in CHARGES}
+        totals: dict[str, Decimal] = dict.fromkeys(CHARGES, ZERO)
+        notes: list[tuple[str, int, Text]] = []
+        present = {s.measure.id for s in survivors}
+        for s in in_charge_order(survivors, self.plan.order):
+            m = s.measure
+            if m.kind == "exemption":
+                if s.effective and m.heading and all(d.heading != m.heading for d in lines["duty"]):
+                    base = own_basis(s, line)  # type: ignore[arg-type]
+                    if base is None:
+                        raise GiveUp
+                    zero = self.zero
+                    component = self.component(m.id, m.heading, "0%", m.basis.field, "duty", _shown(zero, self.minor))
+                    lines["duty"].append(Charged(component, base, zero))
+                    totals["duty"] += zero
+                continue
+            if m.kind != "duty" or s.amount is None or s.basis_value is None:
+                continue
+            rounding = self.rounding[m.id]
+            basis = m.basis.describe(present) + "".join(f" - {b}" for b in s.removed_by)
+            basis_value = s.basis_value
+            if s.per_quantity and line.quantity is not None:
+                basis, basis_value = f"quantity ({line.unit})", line.quantity
+            amount = rounding.amount.apply(s.amount)
+            component = self.component(m.id, s.heading, s.rate, basis, m.charge, _shown(amount, self.minor))
+            notes.append((m.charge, len(lines[m.charge]), self.notes[m.id]))
+            lines[m.charge].append(Charged(component, basis_value, amount))
+            totals[m.charge] += rounding.total.apply(s.amount) if rounding.total else amount
+        return lines, totals, notes
+
+    def _declared(
+        self, found: list[Reason], total: Decimal, reasons: list[tuple[Text, int | None]], own: list[tuple[int, Text]]
+    ) -> None:
+        """The findings of `resolve.declared.compare_declared`: the declared duty's as its template where the
+        template prints exactly its text, a heading declared or not as a plan's text, the rest the line's own."""
+        for r in found:
+            if r.rule == HEADING_RULE:
+                reasons.append((text(r), None))
+                continue
+            if r.rule == DUTY_RULE:
+                wording = UNDER_DECLARED if r.severity == "error" else OVER_DECLARED
+                if self._prints(wording, r.message, total):
+                    reasons.append((Text(r.severity, r.rule, wording, r.citation), None))
+                    continue
+            own.append((len(reasons), Text(r.severity, r.rule, r.message, r.citation)))
+
+    def _prints(self, wording: str, message: str, total: Decimal) -> bool:
+        """Whether the declared-duty template, filled from the record's money, prints exactly `message` (not when
+        the total prints otherwise than to the minor unit: no duty line gives 0, not 0.00)."""
+        return str(round_money(total, self.minor)) == str(total) and message.startswith(wording.split("{")[0])
+
+
+def _shown(amount: Decimal, digits: int) -> int | None:
+    """The decimals an amount prints with, when they are not the currency's (None) (as the result batch keeps it)."""
+    exponent = amount.as_tuple().exponent
+    shown = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    return None if shown == digits else shown
+
+
+def _apply(
+    step: Step,
+    src: Settled,
+    dst: Settled,
+    line: LineView,
+    fired: list[tuple[Step, Decimal | None]],
+    zero_lines: list[tuple[str, str, Decimal]],
+) -> None:
+    """`resolve.stacking._apply_edge`, recording the step that fired and the portion it took (None: all)."""
+    e = step.edge
+    took, portion = take(e, src, dst, line)  # type: ignore[arg-type]
+    if not took:
+        return
+    fired.append((step, portion))
+    if e.heading and not any(h == e.heading for _, h, _ in zero_lines):
+        base = portion if portion is not None else (own_basis(src, line) or line.value)  # type: ignore[arg-type]
+        if base is None:
+            raise GiveUp
+        zero_lines.append((src.measure.id, e.heading, base))
+
+
+class Programs:
+    """The programs of one pack, by matched-rule set, kept across chunks (bounded)."""
+
+    def __init__(self, compiled: CompiledPack) -> None:
+        self.compiled = compiled
+        self._found: dict[frozenset[RuleRef], Program] = {}
+
+    def __call__(self, refs: frozenset[RuleRef]) -> Program:
+        found = self._found.get(refs)
+        if found is None:
+            if len(self._found) >= MAX_PROGRAMS:
+                self._found.clear()
+            found = self._found[refs] = Program(self.compiled, refs)
+        return found

@@ -7,12 +7,13 @@ from __future__ import annotations
 from collections import Counter
 from typing import TYPE_CHECKING
 
-from ..entries.records import NOTES, NUMERIC
-from ..report.adapter import from_results, minor, to_results
+from ..entries.records import LINE, NOTES, NUMERIC
+from ..report.adapter import from_results, minor
 from ..report.result import Result
 from ..report.result_batch import CHARGES, SCALARS, Plan, ResultBatch
 from ..run.check import extra_columns, finished
 from .program import Computed
+from .results import result_of
 
 if TYPE_CHECKING:
     from ..entries.columns import LineView
@@ -27,8 +28,9 @@ DUTY_COLUMNS = ("duty_component", "duty_basis", "duty_amount")
 def computed_batch(
     checker: Checker, records: list[dict], first_row: int, file: int, path: str | None, minor_units: dict[str, int]
 ) -> tuple[ResultBatch, dict[int, Result], Counter]:
-    """The chunk's batch, the `Result`s of the lines the reference resolve made (by offset), and how many lines
-    each way took (`program`, `reference`)."""
+    """The chunk's batch; by offset, the `Result`s of the lines the reference resolve made and of the computed lines
+    that take part in their entry's settlement (`takes_part`); and how many lines each way took (`program`,
+    `reference`)."""
     batch = ResultBatch(file=file, path=path, minor_units=dict(minor_units))
     referred: dict[int, Result] = {}
     plans: dict[Plan, Plan] = {}
@@ -42,6 +44,9 @@ def computed_batch(
                 computed = checker.program(view.destination, compiled, refs).run(view)
         if computed is not None:
             append_computed(batch, view, computed, extra_columns(raw))
+            if takes_part(checker.entry_law.get(view.destination), batch, n):
+                line = raw.get(LINE)
+                referred[n] = result_of(batch, n, computed, line if isinstance(line, int) else None)
             counts["program"] += 1
             continue
         result = finished(raw, item if isinstance(item, Result) else checker.resolved(*item))
@@ -99,21 +104,6 @@ def append_result(batch: ResultBatch, result: Result, plans: dict[Plan, Plan]) -
     for name in SPARSE:
         if 0 in getattr(one, name):
             getattr(batch, name)[n] = getattr(one, name)[0]
-
-
-def line_result(batch: ResultBatch, n: int) -> Result:
-    """Line `n` of the batch as a `Result` (for the sequential step, which settles `Result`s)."""
-    one = ResultBatch(file=batch.file, path=batch.path, minor_units=batch.minor_units)
-    for name in PER_LINE:
-        getattr(one, name).append(getattr(batch, name)[n])
-    start, end = batch.duty_start[n], batch.duty_start[n + 1]
-    for name in DUTY_COLUMNS:
-        setattr(one, name, getattr(batch, name)[start:end])
-    one.duty_start = [0, end - start]
-    for name in SPARSE:
-        if n in getattr(batch, name):
-            getattr(one, name)[0] = getattr(batch, name)[n]
-    return to_results(one)[0]
 
 
 def takes_part(law: EntryLaw | None, batch: ResultBatch, n: int) -> bool:

@@ -34,8 +34,10 @@ from ..resolve.entry_checks import input_reasons
 from ..resolve.plan import Edge, Plan, plan
 from ..resolve.refund import refund_reasons
 from ..resolve.stacking import take
+from .layout import DUTY, EXEMPT, Layout, Signature, layout, signature
 
 MAX_PROGRAMS = 10_000  # programs kept per pack (then the cache starts again), as resolve keeps plans
+MAX_LAYOUTS = 256  # stacking outcomes kept per program
 SEVERITIES = ("error", "warning", "info")
 HEADING_RULE, DUTY_RULE = "declared.heading", "declared.duty"
 VERDICT_OF = {"error": "reject", "warning": "review"}
@@ -121,6 +123,13 @@ class Program:
             if m.kind == "duty"
         }
         self.rounding = {m.id: rounding_of(compiled, m) for m in p.measures if m.kind == "duty"}
+        # a rounded amount has its rounding unit's exponent: the decimals it prints with are known per measure
+        self.shown = {mid: _shown(r.amount.unit, self.minor) for mid, r in self.rounding.items()}
+        settled = [Settled(m) for m in p.measures]
+        self.charge_order = tuple(s.measure.id for s in in_charge_order(settled, p.order))
+        self.capped = frozenset(p.capped)
+        self.exemption_headings = tuple(m.heading for m in p.measures if m.kind == "exemption" and m.heading)
+        self.adds = frozenset(m.id for m in p.measures if m.basis.plus or m.basis.of)  # bases with other charges
         self.static: dict[str, tuple[Text, ...]] = {}  # per measure: unconfirmed and unmet reasons, in resolve's order
         for m in p.measures:
             unmet = p.unmet.get(m.id, {})
@@ -129,6 +138,7 @@ class Program:
             if found:
                 self.static[m.id] = tuple(found)
         self.templates: dict[tuple, Template] = {}
+        self.layouts: dict[Signature, Layout] = {}
         self.components: dict[tuple, Component] = {}
         self.programmes = bool(compiled.pack.programmes)
 
@@ -173,55 +183,69 @@ class Program:
             if s.excluded_by is not None:
                 continue
             if s.measure.kind == "duty":
-                added = added_basis(compiled, s.measure, applied)
+                added = added_basis(compiled, s.measure, applied) if mid in self.adds else ZERO
                 compute(s, line, self.currency, warnings, added, self.rounding[mid].basis)  # type: ignore[arg-type]
             for step in self.steps.get(mid, ()):
                 _apply(step, s, applied[step.edge.target], line, fired, zero_lines)
-        survivors = [s for s in applied.values() if s.excluded_by is None]
-        return self._record(line, applied, survivors, fired, zero_lines, [(text(r), None) for r in warnings])
+        return self._record(line, applied, fired, zero_lines, [(text(r), None) for r in warnings])
 
     def _record(
         self,
         line: LineView,
         applied: dict[str, Settled],
-        survivors: list[Settled],
         fired: list[tuple[Step, Decimal | None]],
         zero_lines: list[tuple[str, str, Decimal]],
-        reasons: list[tuple[Text, int | None]],
+        warnings: list[tuple[Text, None]],
     ) -> Computed:
-        p = self.plan
-        lines, totals, notes = self._charges(line, survivors)
-        duties = lines["duty"] + [
-            Charged(self.component(m, h, "0%", "excluded", "duty", None), base, self.zero) for m, h, base in zero_lines
-        ]
-        groups: dict[str, int] = {}
-        for kind, k, note in notes:  # each charge line's note, bound to its place in the record's list
-            at = k + (len(duties) if kind != "duty" else 0) + (len(lines["tax"]) if kind == "fee" else 0)
-            reasons.append((note, at))
-        for s in survivors:
-            m = s.measure
-            if m.stacking.group and m.kind == "duty":
-                groups[m.stacking.group] = groups.get(m.stacking.group, 0) + 1
-            if m.id in p.capped:  # a quota claim: settled across lines, by the reference
-                raise GiveUp
-            reasons.extend((t, None) for t in self.static.get(m.id, ()))
-        if any(n > 1 for n in groups.values()):
+        """The line's charge lines and totals, each amount rounded as its measure rounds (`resolve.charges`), on the
+        layout its stacking outcome has; then declared against computed and refunds, which are the line's own."""
+        key = signature(line, applied, fired, zero_lines, warnings, self.exemption_headings)
+        lay = self.layouts.get(key)
+        if lay is None:
+            if len(self.layouts) > MAX_LAYOUTS:
+                self.layouts.clear()
+            lay = self.layouts[key] = layout(self, line, applied, fired, zero_lines, warnings)
+        if lay.give_up:
             raise GiveUp
-        reasons.extend((step.note, None) for step, _ in fired)
-        total = totals["duty"] + sum((c.amount for c in duties[len(lines["duty"]) :]), ZERO)
+        totals = dict.fromkeys(CHARGES, ZERO)
+        charged: list[Charged] = []
+        for slot in lay.slots:
+            if slot.source == DUTY:
+                s = applied[slot.key]  # type: ignore[index]
+                rounding = self.rounding[s.measure.id]
+                amount = rounding.amount.apply(s.amount)  # type: ignore[arg-type]
+                basis = line.quantity if slot.per_quantity else s.basis_value
+                exact = s.amount  # the total rounds the exact amounts where the pack says so (Japan)
+                m = s.measure
+                totals[m.charge] += rounding.total.apply(exact) if rounding.total else amount  # type: ignore[arg-type]
+                component = self.component(m.id, s.heading, s.rate, slot.basis, m.charge, self.shown[m.id])
+            elif slot.source == EXEMPT:
+                basis, amount = own_basis(applied[slot.key], line), self.zero  # type: ignore[arg-type, index]
+                if basis is None:
+                    raise GiveUp
+                totals["duty"] += amount
+                component = slot.component  # type: ignore[assignment]
+            else:
+                basis, amount = zero_lines[slot.key][2], self.zero  # type: ignore[index]
+                component = slot.component  # type: ignore[assignment]
+            charged.append(Charged(component, basis, amount))  # type: ignore[arg-type]
+        duties = charged[: lay.duties]
+        total = totals["duty"] + sum((c.amount for c in charged[lay.computed : lay.duties]), ZERO)
+        reasons: list[tuple[Text, int | None]] = list(lay.plan.reasons)
         own: list[tuple[int, Text]] = []
         declared = None if line.declared_duty is None else round_money(line.declared_duty, self.minor)
         if declared is not None or line.declared_headings or line.declared_heading_duty:
             taken = [Taken(step.whole.measure, step.whole.excluded_by, portion) for step, portion in fired]
             found = compare_declared(self.compiled, line, duties, total, applied, taken)  # type: ignore[arg-type]
             self._declared(found, total, reasons, own)
-        charged = [*duties, *lines["tax"], *lines["fee"]]
         if self.programmes:
             for r in refund_reasons(self.compiled, duties, total, line.declared_duty):  # type: ignore[arg-type]
                 own.append((len(reasons), Text(r.severity, r.rule, r.message, r.citation)))
-        severities = {t.severity for t, _ in reasons} | {t.severity for _, t in own}
+        severities = lay.severities
+        if len(reasons) > len(lay.plan.reasons) or own:
+            severities = severities | {t.severity for t, _ in reasons} | {t.severity for _, t in own}
         verdict = next((VERDICT_OF[s] for s in SEVERITIES[:2] if s in severities), "accept")
-        excluded = tuple((step.whole, portion is not None) for step, portion in fired)
+        plan = lay.plan if len(reasons) == len(lay.plan.reasons) else self.template(tuple(reasons), lay.plan.excluded)
         return Computed(
             verdict=verdict,
             currency=self.currency,
@@ -230,45 +254,10 @@ class Program:
             total_fees=round_money(totals["fee"], self.minor),
             declared_duty=declared,
             charges=charged,
-            plan=self.template(tuple(reasons), excluded),
+            plan=plan,
             portions=tuple(str(portion) for _, portion in fired if portion is not None),
             own=own,
         )
-
-    def _charges(
-        self, line: LineView, survivors: list[Settled]
-    ) -> tuple[dict[str, list[Charged]], dict[str, Decimal], list[tuple[str, int, Text]]]:
-        """`resolve.charges.charge_lines`, to templates: the same lines, amounts and totals, each note bound to
-        its line (kind, index within its kind)."""
-        lines: dict[str, list[Charged]] = {c: [] for c in CHARGES}
-        totals: dict[str, Decimal] = dict.fromkeys(CHARGES, ZERO)
-        notes: list[tuple[str, int, Text]] = []
-        present = {s.measure.id for s in survivors}
-        for s in in_charge_order(survivors, self.plan.order):
-            m = s.measure
-            if m.kind == "exemption":
-                if s.effective and m.heading and all(d.heading != m.heading for d in lines["duty"]):
-                    base = own_basis(s, line)  # type: ignore[arg-type]
-                    if base is None:
-                        raise GiveUp
-                    zero = self.zero
-                    component = self.component(m.id, m.heading, "0%", m.basis.field, "duty", _shown(zero, self.minor))
-                    lines["duty"].append(Charged(component, base, zero))
-                    totals["duty"] += zero
-                continue
-            if m.kind != "duty" or s.amount is None or s.basis_value is None:
-                continue
-            rounding = self.rounding[m.id]
-            basis = m.basis.describe(present) + "".join(f" - {b}" for b in s.removed_by)
-            basis_value = s.basis_value
-            if s.per_quantity and line.quantity is not None:
-                basis, basis_value = f"quantity ({line.unit})", line.quantity
-            amount = rounding.amount.apply(s.amount)
-            component = self.component(m.id, s.heading, s.rate, basis, m.charge, _shown(amount, self.minor))
-            notes.append((m.charge, len(lines[m.charge]), self.notes[m.id]))
-            lines[m.charge].append(Charged(component, basis_value, amount))
-            totals[m.charge] += rounding.total.apply(s.amount) if rounding.total else amount
-        return lines, totals, notes
 
     def _declared(
         self, found: list[Reason], total: Decimal, reasons: list[tuple[Text, int | None]], own: list[tuple[int, Text]]
@@ -326,6 +315,9 @@ class Programs:
     def __init__(self, compiled: CompiledPack) -> None:
         self.compiled = compiled
         self._found: dict[frozenset[RuleRef], Program] = {}
+
+    def __len__(self) -> int:
+        return len(self._found)
 
     def __call__(self, refs: frozenset[RuleRef]) -> Program:
         found = self._found.get(refs)

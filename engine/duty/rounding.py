@@ -5,7 +5,7 @@ function does both: no amount is rounded anywhere else."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
@@ -19,8 +19,14 @@ class Rounding:
 
     mode: str
     unit: Decimal
+    _quantum: bool = field(init=False, repr=False, compare=False)  # a power of ten up to 1: one quantize
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_quantum", is_quantum(self.unit))
 
     def apply(self, amount: Decimal) -> Decimal:
+        if self._quantum:  # the usual case (cents, whole yen), decided once per rounding rule
+            return amount.quantize(self.unit, rounding=MODES[self.mode])
         return round_amount(amount, self.mode, self.unit)
 
     def describe(self) -> str:
@@ -31,10 +37,15 @@ class Rounding:
 def round_amount(amount: Decimal, mode: str, unit: Decimal) -> Decimal:
     """`amount` rounded to a multiple of `unit`: 534795 down to 1000 is 534000, 750.005 half up to 0.01 is
     750.01. The result keeps the unit's exponent (0.00 for cents)."""
-    _sign, digits, exponent = unit.as_tuple()
-    if digits == (1,) and isinstance(exponent, int) and exponent <= 0:  # 1, 0.1, 0.01: one quantize
+    if is_quantum(unit):
         return amount.quantize(unit, rounding=MODES[mode])
     return (amount / unit).quantize(ONE, rounding=MODES[mode]) * unit
+
+
+def is_quantum(unit: Decimal) -> bool:
+    """Whether the unit is 1, 0.1, 0.01, ...: rounding to it is one quantize."""
+    _sign, digits, exponent = unit.as_tuple()
+    return digits == (1,) and isinstance(exponent, int) and exponent <= 0
 
 
 @lru_cache(maxsize=16)

@@ -163,6 +163,10 @@ class Checker:
                 results[view.row] = (keys.compiled, view, refs, note)
         return [results[first_row + offset] for offset in range(len(records))]
 
+    def programs(self) -> int:
+        """How many programs the run has compiled (and still keeps)."""
+        return sum(len(p) for p in self._programs.values())
+
     def program(self, destination: str, compiled: CompiledPack, refs: frozenset) -> Program:
         """The program of a matched-rule set of a destination's pack (compiled once, kept for the run)."""
         programs = self._programs.get(destination)

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from benchmarks import generate
 from clearance.cli.main import cli
-from clearance.engine.compute.columns import computed_batch, line_result
+from clearance.engine.compute.columns import computed_batch
 from clearance.engine.report.records import Renderer
 from clearance.engine.run.check import Checker, check_files
 from clearance.engine.run.chunks import minor_units
@@ -28,16 +28,17 @@ UNITS = minor_units(PACKS)
 
 
 def assert_same(checker: Checker, records: list[dict], counts: Counter) -> None:
-    """The program-made batch's records are the reference's, byte for byte; so is a line made back into a Result."""
-    want = [r.record_json() for r in checker.check_chunk(records, 1)]
-    batch, referred, found = computed_batch(checker, records, 1, 0, None, UNITS)
+    """The program-made batch's records are the reference's, byte for byte; so are the Results made for settling."""
+    reference = checker.check_chunk(records, 1)
+    want = [r.record_json() for r in reference]
+    batch, results, found = computed_batch(checker, records, 1, 0, None, UNITS)
     counts.update(found)
     got = Renderer(batch).records()
     diffs = [(n, w, g) for n, (w, g) in enumerate(zip(want, got, strict=True)) if w != g]
     assert not diffs, f"{len(diffs)} of {len(records)} differ; first (line {diffs[0][0]}):\n{diffs[0][1:]}"
-    for n in range(len(batch)):
-        if n not in referred:
-            assert line_result(batch, n).record_json() == want[n]
+    for n, result in results.items():
+        assert result == reference[n]
+        assert result.record_json() == want[n]
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

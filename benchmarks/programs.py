@@ -3,8 +3,9 @@
     python -m benchmarks.programs FILE [--law-as-of 2026-12-31] [--chunk-size 1000]
 
 Runs the chunks of FILE through `compute.columns.computed_batch` in this process (one worker, no store) and prints
-the lines done by programs, the lines left to the reference resolve (`Checker.resolved`), the lines the sequential
-step settles (`pending`: per-entry fees and the tolerance, quota claims) and the distinct programs made."""
+the lines done by programs, the lines left to the reference resolve (`Checker.resolved`), the lines made as `Result`s
+for settling (`settled`: a per-entry fee or the tolerance, within the chunk or in the main process; quota claims)
+and the programs kept."""
 
 from __future__ import annotations
 
@@ -35,11 +36,11 @@ def main() -> None:
     while chunk := list(islice(records, args.chunk_size)):
         _, results, found = computed_batch(checker, chunk, row, 0, args.file, units)
         counts.update(found)
-        counts["pending"] += sum(1 for r in results.values() if needs_settle(checker, r))
+        counts["settled"] += sum(1 for r in results.values() if needs_settle(checker, r))
         counts["quota"] += sum(1 for r in results.values() if r.quota)
         row += len(chunk)
     lines = counts["program"] + counts["reference"]
-    for name in ("program", "reference", "pending", "quota"):
+    for name in ("program", "reference", "settled", "quota"):
         print(f"{name:10s} {counts[name]:>9,} lines  {100 * counts[name] / lines:5.1f}%")
     print(f"programs   {checker.programs():>9,} (distinct matched-rule sets)")
 

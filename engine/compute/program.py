@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import islice
 from typing import NamedTuple
 
 from ..duty.expression import ZERO, round_money
@@ -36,8 +37,8 @@ from ..resolve.refund import refund_reasons
 from ..resolve.stacking import take
 from .layout import DUTY, EXEMPT, Layout, Signature, layout, signature
 
-MAX_PROGRAMS = 10_000  # programs kept per pack (then the cache starts again), as resolve keeps plans
-MAX_LAYOUTS = 256  # stacking outcomes kept per program
+MAX_PROGRAMS = 2_000  # programs kept per pack (the top 1,000 plans cover 95% of lines; each holds ~16 KB)
+MAX_LAYOUTS = 256  # stacking outcomes, templates and components kept per program
 SEVERITIES = ("error", "warning", "info")
 HEADING_RULE, DUTY_RULE = "declared.heading", "declared.duty"
 VERDICT_OF = {"error": "reject", "warning": "review"}
@@ -145,7 +146,7 @@ class Program:
     def component(self, *key: object) -> Component:
         found = self.components.get(key)
         if found is None:
-            if len(self.components) > MAX_PROGRAMS:
+            if len(self.components) > MAX_LAYOUTS:
                 self.components.clear()
             found = self.components[key] = Component(*key)  # type: ignore[arg-type]
         return found
@@ -154,7 +155,7 @@ class Program:
         key = (reasons, excluded)
         found = self.templates.get(key)
         if found is None:
-            if len(self.templates) > MAX_PROGRAMS:
+            if len(self.templates) > MAX_LAYOUTS:
                 self.templates.clear()
             found = self.templates[key] = Template(reasons, excluded)
         return found
@@ -322,7 +323,8 @@ class Programs:
     def __call__(self, refs: frozenset[RuleRef]) -> Program:
         found = self._found.get(refs)
         if found is None:
-            if len(self._found) >= MAX_PROGRAMS:
-                self._found.clear()
+            if len(self._found) >= MAX_PROGRAMS:  # the oldest quarter goes (dicts keep insertion order)
+                for old in list(islice(self._found, MAX_PROGRAMS // 4)):
+                    del self._found[old]
             found = self._found[refs] = Program(self.compiled, refs)
         return found

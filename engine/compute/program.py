@@ -321,10 +321,11 @@ class Programs:
         return len(self._found)
 
     def __call__(self, refs: frozenset[RuleRef]) -> Program:
-        found = self._found.get(refs)
+        found = self._found.pop(refs, None)  # put back last: the dict's order is the order of last use
         if found is None:
-            if len(self._found) >= MAX_PROGRAMS:  # the oldest quarter goes (dicts keep insertion order)
+            if len(self._found) >= MAX_PROGRAMS:  # the least recently used quarter goes
                 for old in list(islice(self._found, MAX_PROGRAMS // 4)):
                     del self._found[old]
-            found = self._found[refs] = Program(self.compiled, refs)
+            found = Program(self.compiled, refs)
+        self._found[refs] = found
         return found

@@ -46,7 +46,7 @@ class LineTooLong(Exception):
 class Lines:
     """The physical lines of a text stream, each read at most `LINE_LIMIT` characters at a time (a longer
     line is consumed and raises `LineTooLong` in its place). `record` keeps the lines given since the
-    last `taken()`, so that a CSV record that turns out broken is replaced by a reject for its first line
+    last `taken()`, so that a CSV record that turns out broken is replaced by an `invalid` line for its first line
     and its other lines are read again (`again`): an unclosed quote costs one line, not the rest of the file."""
 
     def __init__(self, fh: io.TextIOBase) -> None:

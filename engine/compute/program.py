@@ -33,7 +33,7 @@ from ..resolve.charges import added_basis, in_charge_order, rounding_of
 from ..resolve.declared import compare_declared
 from ..resolve.entry_checks import input_reasons
 from ..resolve.plan import Edge, Plan, plan
-from ..resolve.refund import refund_reasons
+from ..resolve.refund import PaidDuty, refund_reasons
 from ..resolve.stacking import take
 from .layout import DUTY, EXEMPT, Layout, Signature, layout, signature
 
@@ -206,8 +206,8 @@ class Program:
             if len(self.layouts) > MAX_LAYOUTS:
                 self.layouts.clear()
             lay = self.layouts[key] = layout(self, line, applied, fired, zero_lines, warnings)
-        if lay.give_up:
-            raise GiveUp
+        if lay.give_up or line.declared_heading_duty or _uncomputed(applied):
+            raise GiveUp  # duty declared heading by heading, or a duty not computed: the record says so (reference)
         totals = dict.fromkeys(CHARGES, ZERO)
         charged: list[Charged] = []
         for slot in lay.slots:
@@ -240,7 +240,8 @@ class Program:
             found = compare_declared(self.compiled, line, duties, total, applied, taken)  # type: ignore[arg-type]
             self._declared(found, total, reasons, own)
         if self.programmes:
-            for r in refund_reasons(self.compiled, duties, total, line.declared_duty):  # type: ignore[arg-type]
+            paid = PaidDuty(round_money(total, self.minor), declared)
+            for r in refund_reasons(self.compiled, duties, paid):  # type: ignore[arg-type]
                 own.append((len(reasons), Text(r.severity, r.rule, r.message, r.citation)))
         severities = lay.severities
         if len(reasons) > len(lay.plan.reasons) or own:
@@ -329,3 +330,11 @@ class Programs:
             found = Program(self.compiled, refs)
         self._found[refs] = found
         return found
+
+
+def _uncomputed(applied: dict[str, Settled]) -> bool:
+    """Whether a duty that applies could not be computed (e.g. no MFN rate)."""
+    return any(
+        s.excluded_by is None and s.measure.kind == "duty" and s.measure.charge == "duty" and s.amount is None
+        for s in applied.values()
+    )

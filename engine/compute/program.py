@@ -24,7 +24,7 @@ from ..duty.expression import ZERO, round_money
 from ..duty.rounding import minor_unit_rounding
 from ..entries.columns import LineView
 from ..match.compile import CompiledPack, RuleRef
-from ..packs.model import CHARGES
+from ..packs.model import CHARGES, Measure
 from ..report.result import Reason
 from ..report.result_batch import DUTY_NOTE, OVER_DECLARED, UNDER_DECLARED, Component, Exclusion, Text, escape
 from ..report.result_batch import Plan as Template
@@ -106,23 +106,18 @@ def text(reason: Reason) -> Text:
 class Program:
     """One plan, compiled: see the module docstring."""
 
-    def __init__(self, compiled: CompiledPack, refs: frozenset[RuleRef]) -> None:
+    def __init__(self, compiled: CompiledPack, refs: frozenset[RuleRef], shared: dict | None = None) -> None:
+        """`shared`: what the programs of one pack share (each edge's step, each measure's note), made once."""
         p: Plan = plan(compiled, refs)
+        shared = {} if shared is None else shared
         self.compiled = compiled
         self.plan = p
         header = compiled.pack.header
         self.currency, self.minor = header.currency, header.minor_unit
         self.zero = minor_unit_rounding(self.minor).apply(ZERO)
         self.measures = {m.id: m for m in p.measures}
-        self.steps = {
-            mid: tuple(Step(e, Exclusion(e.target, e.source, e.reason), text(e.note)) for e in edges)
-            for mid, edges in p.edges_from.items()
-        }
-        self.notes = {
-            m.id: Text("info", m.id, DUTY_NOTE.replace("{title}", escape(m.title)), cite(m.citations))
-            for m in p.measures
-            if m.kind == "duty"
-        }
+        self.steps = {mid: tuple(_step(shared, e) for e in edges) for mid, edges in p.edges_from.items()}
+        self.notes = {m.id: _note(shared, m) for m in p.measures if m.kind == "duty"}
         self.rounding = {m.id: rounding_of(compiled, m) for m in p.measures if m.kind == "duty"}
         # a rounded amount has its rounding unit's exponent: the decimals it prints with are known per measure
         self.shown = {mid: _shown(r.amount.unit, self.minor) for mid, r in self.rounding.items()}
@@ -283,6 +278,24 @@ class Program:
         return str(round_money(total, self.minor)) == str(total) and message.startswith(wording.split("{")[0])
 
 
+def _step(shared: dict, e: Edge) -> Step:
+    """An edge as the programs run it (made once per pack: edges are shared by many plans)."""
+    key = ("step", e.source, e.target, e.when, e.portion, e.heading, e.reason, e.citation)
+    found = shared.get(key)
+    if found is None:
+        found = shared[key] = Step(e, Exclusion(e.target, e.source, e.reason), text(e.note))
+    return found
+
+
+def _note(shared: dict, m: Measure) -> Text:
+    """A duty measure's note, `DUTY_NOTE` with its title, as a template (made once per pack)."""
+    key = ("note", m.id)
+    found = shared.get(key)
+    if found is None:
+        found = shared[key] = Text("info", m.id, DUTY_NOTE.replace("{title}", escape(m.title)), cite(m.citations))
+    return found
+
+
 def _shown(amount: Decimal, digits: int) -> int | None:
     """The decimals an amount prints with, when they are not the currency's (None) (as the result batch keeps it)."""
     exponent = amount.as_tuple().exponent
@@ -317,6 +330,7 @@ class Programs:
     def __init__(self, compiled: CompiledPack) -> None:
         self.compiled = compiled
         self._found: dict[frozenset[RuleRef], Program] = {}
+        self._shared: dict = {}  # steps and notes, by edge and measure (bounded by the pack)
 
     def __len__(self) -> int:
         return len(self._found)
@@ -327,7 +341,7 @@ class Programs:
             if len(self._found) >= MAX_PROGRAMS:  # the least recently used quarter goes
                 for old in list(islice(self._found, MAX_PROGRAMS // 4)):
                     del self._found[old]
-            found = Program(self.compiled, refs)
+            found = Program(self.compiled, refs, self._shared)
         self._found[refs] = found
         return found
 
